@@ -1,0 +1,5 @@
+"""minifer: a small, readable deep-learning library on NumPy and CuPy."""
+from .tensor import Tensor, no_grad  # first: ops and Function build on it
+from . import functional, initializers, layers, optimizers, random, regularizers
+
+__version__ = "0.1.0"

@@ -1,0 +1,17 @@
+"""Activations by Keras name, for layers' ``activation=`` argument and ``Activation``."""
+from . import functional as F
+
+_BY_NAME = {
+    "linear": lambda x: x,
+    "relu": F.relu,
+    "softmax": F.softmax,
+}
+
+
+def get(identifier):
+    if identifier is None:
+        identifier = "linear"
+    try:
+        return _BY_NAME[identifier]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown activation {identifier!r}; known: {sorted(_BY_NAME)}") from None

@@ -1,0 +1,50 @@
+"""Dense, dropout, flatten and clipping: small primitives built on Tensor arithmetic."""
+from .. import random
+from ..backend import get_xp
+from ..function import Function
+from ..tensor import as_tensor
+
+
+def dense(x, kernel, bias=None):
+    """x @ kernel (+ bias); kernel is (in, units) as in Keras."""
+    y = x @ kernel
+    return y if bias is None else y + bias
+
+
+def dropout(x, rate, training=False, rng=None):
+    """Inverted dropout: zero a ``rate`` fraction and scale the rest by 1/(1-rate).
+
+    Identity at inference, so a trained model needs no rescaling.
+    """
+    if not training or rate == 0:
+        return x
+    if not 0 <= rate < 1:
+        raise ValueError(f"dropout rate must be in [0, 1), got {rate}")
+    x = as_tensor(x)
+    xp = get_xp(x.data)
+    rng = rng or random.generator()
+    keep = rng.random(x.shape, dtype="float32") >= rate
+    mask = xp.asarray(keep, dtype=x.dtype) * x.dtype.type(1.0 / (1.0 - rate))
+    return x * mask
+
+
+def flatten(x):
+    """(N, ...) -> (N, prod(...)) in row-major (Keras's NHWC) order."""
+    x = as_tensor(x)
+    return x.reshape(x.shape[0], -1)
+
+
+class Clip(Function):
+    def __init__(self, low, high):
+        self.low, self.high = low, high
+
+    def forward(self, x):
+        self.inside = (x >= self.low) & (x <= self.high)
+        return get_xp(x).clip(x, self.low, self.high)
+
+    def backward(self, g):
+        return (g * self.inside,)
+
+
+def clip(x, low, high):
+    return Clip(low, high)(x)

@@ -1,0 +1,39 @@
+"""Output sizes and padding, exactly as Keras/TensorFlow define them.
+
+"same": out = ceil(in / stride); the total padding max((out-1)*stride + k - in, 0)
+is split with the extra pixel at the bottom/right (PyTorch would put it top/left).
+"valid": out = floor((in - k) / stride) + 1, no padding.
+"""
+
+
+def conv_output_length(size, kernel, stride, padding):
+    if padding == "same":
+        return -(-size // stride)
+    if padding == "valid":
+        return max((size - kernel) // stride + 1, 0)
+    raise ValueError(f'padding must be "same" or "valid", got {padding!r}')
+
+
+def same_padding(size, kernel, stride):
+    """(before, after) padding of one spatial axis for "same"."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+def pad_amounts(in_hw, kernel, strides, padding):
+    """((top, bottom), (left, right)) for an NHWC input of spatial size ``in_hw``."""
+    if padding == "valid":
+        return (0, 0), (0, 0)
+    conv_output_length(1, 1, 1, padding)  # validates the name
+    return tuple(same_padding(n, k, s) for n, k, s in zip(in_hw, kernel, strides))
+
+
+def as_pair(value, name="value"):
+    """Keras accepts an int or a pair for kernel_size, strides and pool_size."""
+    if isinstance(value, int):
+        return value, value
+    value = tuple(value)
+    if len(value) != 2 or not all(isinstance(v, int) for v in value):
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+    return value

@@ -1,0 +1,1 @@
+"""Array kernels the primitives are built on (NHWC windows, im2col, col2im)."""

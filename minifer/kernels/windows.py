@@ -1,0 +1,51 @@
+"""Sliding windows over NHWC arrays, for convolution and pooling, written over ``xp``.
+
+``windows`` is a zero-copy strided view (N, Ho, Wo, kh, kw, C); reshaping it to the
+im2col matrix (N*Ho*Wo, kh*kw*C) makes the one copy a GEMM needs. ``scatter_windows``
+is its adjoint: each kernel tap adds its slice back, kh*kw strided additions.
+"""
+from ..backend import get_xp
+
+
+def pad_nhwc(x, pads, value=0):
+    (top, bottom), (left, right) = pads
+    if top == bottom == left == right == 0:
+        return x
+    xp = get_xp(x)
+    return xp.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=value)
+
+
+def windows(x, kernel, strides, out_hw):
+    """View of every (kh, kw) window of padded ``x``: shape (N, Ho, Wo, kh, kw, C)."""
+    xp = get_xp(x)
+    n, _, _, c = x.shape
+    sn, sh, sw, sc = x.strides
+    shape = (n, out_hw[0], out_hw[1], kernel[0], kernel[1], c)
+    strides = (sn, sh * strides[0], sw * strides[1], sh, sw, sc)
+    return xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
+
+
+def im2col(x, kernel, strides, out_hw):
+    """Patch matrix (N*Ho*Wo, kh*kw*C) in Keras's kernel order (kh, kw, C)."""
+    n, c = x.shape[0], x.shape[3]
+    return windows(x, kernel, strides, out_hw).reshape(n * out_hw[0] * out_hw[1], kernel[0] * kernel[1] * c)
+
+
+def tap_slice(i, j, strides, out_hw):
+    """Index of the input pixels kernel tap (i, j) touches, for every output pixel."""
+    return (slice(None),
+            slice(i, i + strides[0] * (out_hw[0] - 1) + 1, strides[0]),
+            slice(j, j + strides[1] * (out_hw[1] - 1) + 1, strides[1]))
+
+
+def scatter_windows(cols, out, kernel, strides, out_hw):
+    """Adjoint of ``windows``: add (N, Ho, Wo, kh, kw, C) into the padded array ``out``."""
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            out[tap_slice(i, j, strides, out_hw)] += cols[:, :, :, i, j, :]
+    return out
+
+
+def unpad_nhwc(x, pads):
+    (top, bottom), (left, right) = pads
+    return x[:, top:x.shape[1] - bottom, left:x.shape[2] - right, :]

@@ -1,0 +1,190 @@
+"""Layer: owns weights, builds them from the first input shape, checks every input.
+
+Calling a layer on Tensors computes eagerly; calling it on symbolic tensors
+(``minifer.Input``) records a graph node instead (see ``minifer.graph``). Both paths go
+through ``_build_for``, so a bad shape gets the same error, naming the layer, either way.
+"""
+import contextlib
+import re
+
+import numpy
+
+from .. import initializers, regularizers
+from ..backend import get_xp, to_numpy
+from ..tensor import Tensor
+
+_name_counts = {}
+
+
+def _snake_case(name):
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def unique_name(base):
+    """Keras-style names: ``conv2d``, ``conv2d_1``, ... counted per base name."""
+    count = _name_counts.get(base, 0)
+    _name_counts[base] = count + 1
+    return base if count == 0 else f"{base}_{count}"
+
+
+@contextlib.contextmanager
+def fresh_names():
+    """Number layer names from scratch inside this block (a model built twice gets the same names)."""
+    global _name_counts
+    saved, _name_counts = _name_counts, {}
+    try:
+        yield
+    finally:
+        _name_counts = saved
+
+
+class ShapeError(ValueError):
+    """An input whose shape does not fit the layer; the message names both."""
+
+
+def is_symbolic(inputs):
+    first = inputs[0] if isinstance(inputs, (list, tuple)) and inputs else inputs
+    return getattr(first, "is_symbolic", False)
+
+
+def shape_of(inputs):
+    if isinstance(inputs, (list, tuple)):
+        return [tuple(x.shape) for x in inputs]
+    return tuple(inputs.shape)
+
+
+class Layer:
+    input_ndim = None  # exact rank this layer accepts (None: any rank >= min_ndim)
+    min_ndim = 1
+
+    def __init__(self, name=None, trainable=True, dtype=None):
+        self.name = name or unique_name(_snake_case(type(self).__name__))
+        self._trainable = trainable
+        self.dtype = dtype
+        self.built = False
+        self.input_shape = None
+        self.inbound_nodes = []  # filled by minifer.graph when called symbolically
+        self._weights = []
+
+    # -- calling ---------------------------------------------------------------
+    def __call__(self, inputs, training=False):
+        if is_symbolic(inputs):
+            from ..graph import call_symbolic
+            return call_symbolic(self, inputs)
+        self._build_for(shape_of(inputs), _dtype_of(inputs))
+        return self.call(inputs, training=training)
+
+    def call(self, inputs, training=False):
+        raise NotImplementedError
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def _build_for(self, input_shape, dtype=None):
+        """Check ``input_shape``, build the weights on first use, return the output shape."""
+        self.check_input_shape(input_shape)
+        if not self.built:
+            self.build(input_shape, _weight_dtype(self.dtype or dtype))
+            self.built, self.input_shape = True, input_shape
+        return self.compute_output_shape(input_shape)
+
+    def build(self, input_shape, dtype):
+        """Make the weights; layers without weights need not override this."""
+
+    def check_input_shape(self, shape):
+        if self.input_ndim is not None and len(shape) != self.input_ndim:
+            self.shape_error(f"expects inputs of rank {self.input_ndim}, got shape {_fmt(shape)}")
+        if len(shape) < self.min_ndim:
+            self.shape_error(f"expects inputs of rank >= {self.min_ndim}, got shape {_fmt(shape)}")
+        if self.built and not isinstance(shape, list) and shape[-1] != self.input_shape[-1]:
+            self.shape_error(f"was built for inputs with {self.input_shape[-1]} channels (input shape "
+                             f"{_fmt(self.input_shape)}), got input shape {_fmt(shape)}")
+
+    def shape_error(self, message):
+        raise ShapeError(f"{type(self).__name__} layer '{self.name}' {message}")
+
+    # -- weights ---------------------------------------------------------------
+    def add_weight(self, name, shape, initializer, dtype, trainable=True, regularizer=None):
+        data = initializers.make(initializer, shape, dtype)
+        weight = Tensor(data, requires_grad=trainable and self._trainable, name=f"{self.name}/{name}")
+        weight.trainable = trainable
+        weight.regularizer = regularizers.get(regularizer)
+        self._weights.append(weight)
+        return weight
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        """Freezing a layer stops gradients to its weights (and runs BatchNorm in inference)."""
+        self._trainable = bool(value)
+        for w in self._weights:
+            w.requires_grad = w.trainable and self._trainable
+
+    @property
+    def weights(self):
+        return list(self._weights)
+
+    @property
+    def trainable_weights(self):
+        return [w for w in self._weights if w.trainable and self.trainable]
+
+    @property
+    def non_trainable_weights(self):
+        return [w for w in self._weights if not (w.trainable and self.trainable)]
+
+    def get_weights(self):
+        """NumPy copies in Keras's order, exchangeable with ``keras_layer.get_weights()``."""
+        return [to_numpy(w.data).copy() for w in self._weights]
+
+    def set_weights(self, arrays):
+        if len(arrays) != len(self._weights):
+            raise ValueError(f"layer '{self.name}' has {len(self._weights)} weights "
+                             f"({', '.join(w.name for w in self._weights) or 'none'}), got {len(arrays)} arrays")
+        for weight, array in zip(self._weights, arrays):
+            if tuple(numpy.shape(array)) != weight.shape:
+                raise ValueError(f"weight '{weight.name}' has shape {weight.shape}, got an array of shape "
+                                 f"{tuple(numpy.shape(array))}")
+        for weight, array in zip(self._weights, arrays):
+            weight.data = get_xp(weight.data).asarray(array, dtype=weight.dtype)
+
+    def count_params(self):
+        return sum(w.size for w in self._weights)
+
+    @property
+    def losses(self):
+        """This layer's regularisation penalties, as scalar Tensors on the current weights."""
+        return [w.regularizer(w) for w in self._weights if w.regularizer is not None]
+
+    # -- configuration -----------------------------------------------------------
+    def get_config(self):
+        """Constructor arguments as JSON-able values; ``type(self)(**config)`` rebuilds the layer."""
+        return {"name": self.name, "trainable": self.trainable}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name!r} built={self.built}>"
+
+
+def _fmt(shape):
+    if isinstance(shape, list):
+        return "[" + ", ".join(_fmt(s) for s in shape) + "]"
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _dtype_of(inputs):
+    first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
+    return getattr(first, "dtype", None)
+
+
+def _weight_dtype(dtype):
+    """Weights follow a floating input's dtype (float64 gradient checks), else float32."""
+    if dtype is not None and numpy.dtype(dtype).kind == "f":
+        return numpy.dtype(dtype)
+    return numpy.dtype(numpy.float32)

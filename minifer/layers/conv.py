@@ -1,0 +1,155 @@
+"""Convolution layers in Keras's NHWC layout: Conv2D, DepthwiseConv2D, PointwiseConv2D, SeparableConv2D."""
+from .. import activations, regularizers
+from .. import functional as F
+from ..functional.padding import as_pair, conv_output_length
+from .base import Layer
+
+
+class _Conv(Layer):
+    """What the convolutions share: geometry, activation, bias and the output shape."""
+    input_ndim = 4
+
+    def __init__(self, kernel_size, strides=1, padding="valid", activation=None, use_bias=True,
+                 bias_initializer="zeros", bias_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        self.kernel_size = as_pair(kernel_size, "kernel_size")
+        self.strides = as_pair(strides, "strides")
+        if padding not in ("same", "valid"):
+            raise ValueError(f'padding must be "same" or "valid", got {padding!r}')
+        self.padding = padding
+        self.activation = activation
+        self._activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.bias_initializer = bias_initializer
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+
+    def out_channels(self, in_channels):
+        raise NotImplementedError
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = input_shape
+        out_hw = [conv_output_length(size, k, s, self.padding) if size is not None else None
+                  for size, k, s in zip((h, w), self.kernel_size, self.strides)]
+        if any(o is not None and o < 1 for o in out_hw):
+            self.shape_error(f"has kernel {self.kernel_size}, larger than its {self.padding!r} input "
+                             f"of spatial size {(h, w)} (input shape {input_shape})")
+        return (n, *out_hw, self.out_channels(c))
+
+    def check_input_shape(self, shape):
+        super().check_input_shape(shape)
+        self.compute_output_shape(shape)
+
+    def add_bias(self, channels, dtype):
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (channels,), self.bias_initializer, dtype,
+                                        regularizer=self.bias_regularizer)
+        else:
+            self.bias = None
+
+    def get_config(self):
+        return {**super().get_config(), "kernel_size": list(self.kernel_size), "strides": list(self.strides),
+                "padding": self.padding, "activation": self.activation, "use_bias": self.use_bias,
+                "bias_initializer": self.bias_initializer,
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer)}
+
+
+class Conv2D(_Conv):
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", kernel_regularizer=None, **kwargs):
+        super().__init__(kernel_size, strides, padding, activation, use_bias, **kwargs)
+        self.filters = filters
+        self.kernel_initializer = kernel_initializer
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+
+    def out_channels(self, in_channels):
+        return self.filters
+
+    def build(self, input_shape, dtype):
+        shape = (*self.kernel_size, input_shape[-1], self.filters)
+        self.kernel = self.add_weight("kernel", shape, self.kernel_initializer, dtype,
+                                      regularizer=self.kernel_regularizer)
+        self.add_bias(self.filters, dtype)
+
+    def call(self, x, training=False):
+        return self._activation(F.conv2d(x, self.kernel, self.bias, self.strides, self.padding))
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "kernel_initializer": self.kernel_initializer,
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer)}
+
+
+class PointwiseConv2D(Conv2D):
+    """A 1x1 convolution: a per-pixel Dense over the channels, kernel (1, 1, in, filters)."""
+
+    def __init__(self, filters, strides=1, **kwargs):
+        super().__init__(filters, 1, strides, "valid", **kwargs)
+
+    def get_config(self):
+        config = super().get_config()
+        del config["kernel_size"], config["padding"]
+        return config
+
+
+class DepthwiseConv2D(_Conv):
+    def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier=1, activation=None,
+                 use_bias=True, depthwise_initializer="glorot_uniform", depthwise_regularizer=None, **kwargs):
+        super().__init__(kernel_size, strides, padding, activation, use_bias, **kwargs)
+        self.depth_multiplier = depth_multiplier
+        self.depthwise_initializer = depthwise_initializer
+        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
+
+    def out_channels(self, in_channels):
+        return in_channels * self.depth_multiplier
+
+    def build(self, input_shape, dtype):
+        shape = (*self.kernel_size, input_shape[-1], self.depth_multiplier)
+        self.depthwise_kernel = self.add_weight("depthwise_kernel", shape, self.depthwise_initializer, dtype,
+                                                regularizer=self.depthwise_regularizer)
+        self.add_bias(input_shape[-1] * self.depth_multiplier, dtype)
+
+    def call(self, x, training=False):
+        return self._activation(F.depthwise_conv2d(x, self.depthwise_kernel, self.bias, self.strides, self.padding))
+
+    def get_config(self):
+        return {**super().get_config(), "depth_multiplier": self.depth_multiplier,
+                "depthwise_initializer": self.depthwise_initializer,
+                "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer)}
+
+
+class SeparableConv2D(_Conv):
+    """Depthwise (strided, no bias) then a 1x1 pointwise convolution, one bias at the end."""
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", depth_multiplier=1, activation=None,
+                 use_bias=True, depthwise_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",
+                 depthwise_regularizer=None, pointwise_regularizer=None, **kwargs):
+        super().__init__(kernel_size, strides, padding, activation, use_bias, **kwargs)
+        self.filters = filters
+        self.depth_multiplier = depth_multiplier
+        self.depthwise_initializer = depthwise_initializer
+        self.pointwise_initializer = pointwise_initializer
+        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
+        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
+
+    def out_channels(self, in_channels):
+        return self.filters
+
+    def build(self, input_shape, dtype):
+        c, m = input_shape[-1], self.depth_multiplier
+        self.depthwise_kernel = self.add_weight("depthwise_kernel", (*self.kernel_size, c, m),
+                                                self.depthwise_initializer, dtype,
+                                                regularizer=self.depthwise_regularizer)
+        self.pointwise_kernel = self.add_weight("pointwise_kernel", (1, 1, c * m, self.filters),
+                                                self.pointwise_initializer, dtype,
+                                                regularizer=self.pointwise_regularizer)
+        self.add_bias(self.filters, dtype)
+
+    def call(self, x, training=False):
+        y = F.depthwise_conv2d(x, self.depthwise_kernel, None, self.strides, self.padding)
+        return self._activation(F.conv2d(y, self.pointwise_kernel, self.bias))
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "depth_multiplier": self.depth_multiplier,
+                "depthwise_initializer": self.depthwise_initializer,
+                "pointwise_initializer": self.pointwise_initializer,
+                "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
+                "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer)}

@@ -1,0 +1,106 @@
+"""Dense, Dropout, the activation layers and Add."""
+import numpy
+
+from .. import activations, regularizers
+from .. import functional as F
+from .base import Layer, _fmt
+
+
+class Dense(Layer):
+    min_ndim = 2
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.activation, self.use_bias = units, activation, use_bias
+        self._activation = activations.get(activation)
+        self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+
+    def build(self, input_shape, dtype):
+        self.kernel = self.add_weight("kernel", (input_shape[-1], self.units), self.kernel_initializer, dtype,
+                                      regularizer=self.kernel_regularizer)
+        self.bias = self.add_weight("bias", (self.units,), self.bias_initializer, dtype,
+                                    regularizer=self.bias_regularizer) if self.use_bias else None
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def call(self, x, training=False):
+        return self._activation(F.dense(x, self.kernel, self.bias))
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "activation": self.activation,
+                "use_bias": self.use_bias, "kernel_initializer": self.kernel_initializer,
+                "bias_initializer": self.bias_initializer,
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer)}
+
+
+class Dropout(Layer):
+    """Inverted dropout in training, identity in inference; ``seed`` gives the layer its own generator."""
+
+    def __init__(self, rate, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= rate < 1:
+            raise ValueError(f"Dropout rate must be in [0, 1), got {rate}")
+        self.rate, self.seed = rate, seed
+        self._rng = None if seed is None else numpy.random.default_rng(seed)
+
+    def call(self, x, training=False):
+        return F.dropout(x, self.rate, training, self._rng)
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
+class Activation(Layer):
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activation
+        self._activation = activations.get(activation)
+
+    def call(self, x, training=False):
+        return self._activation(x)
+
+    def get_config(self):
+        return {**super().get_config(), "activation": self.activation}
+
+
+class ReLU(Layer):
+    def call(self, x, training=False):
+        return F.relu(x)
+
+
+class Softmax(Layer):
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = axis
+
+    def call(self, x, training=False):
+        return F.softmax(x, self.axis)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
+
+
+class Add(Layer):
+    """Elementwise sum of a list of inputs of one shape (a residual connection)."""
+
+    def check_input_shape(self, shapes):
+        if not isinstance(shapes, list) or len(shapes) < 2:
+            self.shape_error(f"takes a list of at least two inputs, got {_fmt(shapes) if shapes else shapes}")
+        for shape in shapes[1:]:
+            if len(shape) != len(shapes[0]) or any(
+                    a is not None and b is not None and a != b for a, b in zip(shape, shapes[0])):
+                self.shape_error(f"needs inputs of one shape, got shapes {_fmt(shapes)}")
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def call(self, inputs, training=False):
+        total = inputs[0]
+        for x in inputs[1:]:
+            total = total + x
+        return total

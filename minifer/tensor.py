@@ -1,0 +1,158 @@
+"""Tensor: an array, its gradient and the Function that made it.
+
+``backward()`` walks the graph in reverse topological order with an explicit stack
+(deep graphs never hit Python's recursion limit) and frees each intermediate gradient
+as soon as it has been passed on. Only leaves (tensors no Function made, such as
+weights) keep ``.grad``; it accumulates across calls until ``zero_grad()`` sets it to None.
+"""
+import contextlib
+
+from .backend import DEFAULT_DTYPE, get_xp, to_numpy
+
+_grad_enabled = True
+
+
+@contextlib.contextmanager
+def no_grad():
+    """Inside this block no graph is recorded (inference, weight updates)."""
+    global _grad_enabled
+    previous, _grad_enabled = _grad_enabled, False
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+def grad_enabled():
+    return _grad_enabled
+
+
+class Tensor:
+    __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected op
+
+    def __init__(self, data, requires_grad=False, name=None, dtype=None):
+        if isinstance(data, Tensor):
+            data = data.data
+        xp = get_xp(data)
+        if dtype is None and not hasattr(data, "dtype"):
+            dtype = DEFAULT_DTYPE  # Python numbers and lists become float32
+        self.data = xp.asarray(data, dtype=dtype)
+        self.requires_grad = bool(requires_grad)
+        self.grad = None
+        self.creator = None
+        self.name = name
+
+    # -- array-like properties -------------------------------------------------
+    shape = property(lambda self: self.data.shape)
+    ndim = property(lambda self: self.data.ndim)
+    dtype = property(lambda self: self.data.dtype)
+    size = property(lambda self: self.data.size)
+
+    def __len__(self):
+        return len(self.data)
+
+    def __repr__(self):
+        label = f", name={self.name!r}" if self.name else ""
+        grad = ", requires_grad=True" if self.requires_grad else ""
+        return f"Tensor(shape={self.shape}, dtype={self.dtype}{grad}{label})"
+
+    def numpy(self):
+        """The data as a NumPy array (copied from the GPU if needed)."""
+        return to_numpy(self.data)
+
+    def item(self):
+        return self.data.item()
+
+    def detach(self):
+        """The same data with no history."""
+        return Tensor(self.data)
+
+    def zero_grad(self):
+        self.grad = None
+
+    # -- backward ----------------------------------------------------------------
+    def backward(self, grad=None):
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``."""
+        if not self.requires_grad:
+            raise RuntimeError("backward() on a tensor that does not require grad")
+        xp = get_xp(self.data)
+        if grad is None:
+            if self.size != 1:
+                raise RuntimeError(f"backward() without a gradient needs a scalar, got shape {self.shape}")
+            grad = xp.ones_like(self.data)
+        grads = {id(self): xp.asarray(grad, dtype=self.dtype).reshape(self.shape)}
+        for tensor in _reverse_topological(self):
+            g = grads.pop(id(tensor), None)
+            if g is None:
+                continue
+            fn = tensor.creator
+            if fn is None:
+                tensor.grad = g if tensor.grad is None else tensor.grad + g
+                continue
+            for parent, pg in zip(fn.inputs, fn.backward(g)):
+                if pg is None or not parent.requires_grad:
+                    continue
+                key = id(parent)
+                grads[key] = pg if key not in grads else grads[key] + pg
+
+    # -- operators (defined in ops.py) -------------------------------------------
+    def __add__(self, other): return _ops.add(self, other)
+    def __radd__(self, other): return _ops.add(other, self)
+    def __sub__(self, other): return _ops.sub(self, other)
+    def __rsub__(self, other): return _ops.sub(other, self)
+    def __mul__(self, other): return _ops.mul(self, other)
+    def __rmul__(self, other): return _ops.mul(other, self)
+    def __truediv__(self, other): return _ops.div(self, other)
+    def __rtruediv__(self, other): return _ops.div(other, self)
+    def __neg__(self): return _ops.mul(self, -1.0)
+    def __pow__(self, exponent): return _ops.power(self, exponent)
+    def __matmul__(self, other): return _ops.matmul(self, other)
+    def __rmatmul__(self, other): return _ops.matmul(other, self)
+    def __getitem__(self, index): return _ops.getitem(self, index)
+
+    def sum(self, axis=None, keepdims=False): return _ops.sum(self, axis, keepdims)
+    def mean(self, axis=None, keepdims=False): return _ops.mean(self, axis, keepdims)
+    def reshape(self, *shape): return _ops.reshape(self, shape[0] if len(shape) == 1 else shape)
+    def transpose(self, *axes): return _ops.transpose(self, axes or None)
+    def exp(self): return _ops.exp(self)
+    def log(self): return _ops.log(self)
+
+    @property
+    def T(self):
+        return self.transpose()
+
+
+def _reverse_topological(root):
+    """Tensors reachable from ``root`` through creators, each after all its consumers.
+
+    Iterative depth-first post-order: a tensor is marked when it is expanded, not when
+    it is pushed, so one reached again by a longer path still finishes after its users.
+    """
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:
+        tensor, finished = stack.pop()
+        if finished:
+            order.append(tensor)
+            continue
+        if id(tensor) in visited:
+            continue
+        visited.add(id(tensor))
+        stack.append((tensor, True))
+        if tensor.creator is not None:
+            for parent in tensor.creator.inputs:
+                if parent.requires_grad and id(parent) not in visited:
+                    stack.append((parent, False))
+    return reversed(order)
+
+
+def as_tensor(value, like=None):
+    """Wrap arrays and numbers; numbers take the dtype of ``like`` (no float64 upcast)."""
+    if isinstance(value, Tensor):
+        return value
+    if like is not None and not hasattr(value, "dtype"):
+        return Tensor(get_xp(like.data).asarray(value, dtype=like.dtype))
+    return Tensor(value)
+
+
+from . import ops as _ops  # noqa: E402  (ops needs Tensor defined first)
