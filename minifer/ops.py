@@ -98,12 +98,14 @@ class MatMul(Function):
     def forward(self, a, b):
         self.a = a if self.needs_grad[1] else None
         self.b = b if self.needs_grad[0] else None
+        self.a_shape, self.b_shape = a.shape, b.shape
         return a @ b
 
     def backward(self, g):
         xp = get_xp(g)
-        ga = g @ xp.swapaxes(self.b, -1, -2) if self.needs_grad[0] else None
-        gb = xp.swapaxes(self.a, -1, -2) @ g if self.needs_grad[1] else None
+        # unbroadcast: a (N, T, in) @ kernel (in, units) stretched the kernel over N
+        ga = unbroadcast(g @ xp.swapaxes(self.b, -1, -2), self.a_shape) if self.needs_grad[0] else None
+        gb = unbroadcast(xp.swapaxes(self.a, -1, -2) @ g, self.b_shape) if self.needs_grad[1] else None
         return ga, gb
 
 

@@ -87,7 +87,8 @@ class Tensor:
                 continue
             fn = tensor.creator
             if fn is None:
-                tensor.grad = g if tensor.grad is None else tensor.grad + g
+                # a copy: g may be a read-only broadcast view or shared with another leaf (a + b)
+                tensor.grad = g.copy() if tensor.grad is None else tensor.grad + g
                 continue
             for parent, pg in zip(fn.inputs, fn.backward(g)):
                 if pg is None or not parent.requires_grad:
@@ -113,7 +114,10 @@ class Tensor:
     def sum(self, axis=None, keepdims=False): return _ops.sum(self, axis, keepdims)
     def mean(self, axis=None, keepdims=False): return _ops.mean(self, axis, keepdims)
     def reshape(self, *shape): return _ops.reshape(self, shape[0] if len(shape) == 1 else shape)
-    def transpose(self, *axes): return _ops.transpose(self, axes or None)
+    def transpose(self, *axes):
+        if len(axes) == 1 and not isinstance(axes[0], int):  # x.transpose((0, 2, 1)), as NumPy allows
+            axes = axes[0]
+        return _ops.transpose(self, axes or None)
     def exp(self): return _ops.exp(self)
     def log(self): return _ops.log(self)
 

@@ -97,7 +97,8 @@ class Layer:
             self.shape_error(f"expects inputs of rank {self.input_ndim}, got shape {_fmt(shape)}")
         if len(shape) < self.min_ndim:
             self.shape_error(f"expects inputs of rank >= {self.min_ndim}, got shape {_fmt(shape)}")
-        if self.built and not isinstance(shape, list) and shape[-1] != self.input_shape[-1]:
+        # only weights fix a channel count; a ReLU or pooling layer takes any (as in Keras)
+        if self.built and self._weights and not isinstance(shape, list) and shape[-1] != self.input_shape[-1]:
             self.shape_error(f"was built for inputs with {self.input_shape[-1]} channels (input shape "
                              f"{_fmt(self.input_shape)}), got input shape {_fmt(shape)}")
 

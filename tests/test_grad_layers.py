@@ -1,0 +1,144 @@
+"""Float64 gradient checks of every layer, w.r.t. its input and all its trainable weights,
+with each layer's regularisation losses added to the checked scalar."""
+import numpy
+import pytest
+from hypothesis import assume, given, strategies as st
+
+from gradcheck import check_gradients, leaf
+from minifer import layers as L
+from minifer.functional import conv_output_length
+
+seeds = st.integers(0, 2 ** 32 - 1)
+
+
+def random(seed, shape, low=-1.0, high=1.0):
+    return numpy.random.default_rng(seed).uniform(low, high, size=shape)
+
+
+def check_layer(layer, x, seed, training=False, others=()):
+    """Build ``layer`` on float64 ``x``, perturb its weights so none sits at 0 or 1, then check."""
+    inputs = [x, *others]
+    y = layer(inputs if others else x, training=training)
+    assert all(w.dtype == numpy.float64 for w in layer.weights)
+    for i, w in enumerate(layer.trainable_weights):
+        w.data = w.data + random(seed + 10 + i, w.shape, 0.1, 0.5)
+    reg = layer.losses
+
+    def scalar_plus_losses():
+        out = layer(inputs if others else x, training=training)
+        return out + sum(layer.losses) if reg else out
+
+    check_gradients(scalar_plus_losses, [t for t in inputs] + layer.trainable_weights, seed)
+    return y
+
+
+@st.composite
+def conv_case(draw):
+    c = dict(n=draw(st.integers(1, 4)), h=draw(st.integers(1, 9)), w=draw(st.integers(1, 9)),
+             c=draw(st.integers(1, 6)), k=draw(st.integers(1, 5)), s=draw(st.integers(1, 3)),
+             padding=draw(st.sampled_from(["same", "valid"])), use_bias=draw(st.booleans()),
+             l2=draw(st.sampled_from([None, 0.2])), seed=draw(seeds))
+    for size in (c["h"], c["w"]):
+        assume(conv_output_length(size, c["k"], c["s"], c["padding"]) >= 1)
+    return c
+
+
+def conv_input(c):
+    return leaf(random(c["seed"], (c["n"], c["h"], c["w"], c["c"])))
+
+
+@given(conv_case(), st.integers(1, 6))
+def test_conv2d_layer(c, filters):
+    layer = L.Conv2D(filters, c["k"], c["s"], c["padding"], use_bias=c["use_bias"], kernel_regularizer=c["l2"],
+                     bias_regularizer=c["l2"])
+    check_layer(layer, conv_input(c), c["seed"])
+
+
+@given(conv_case(), st.integers(1, 2))
+def test_depthwise_conv2d_layer(c, multiplier):
+    layer = L.DepthwiseConv2D(c["k"], c["s"], c["padding"], depth_multiplier=multiplier, use_bias=c["use_bias"],
+                              depthwise_regularizer=c["l2"])
+    check_layer(layer, conv_input(c), c["seed"])
+
+
+@given(conv_case(), st.integers(1, 6), st.integers(1, 2))
+def test_separable_conv2d_layer(c, filters, multiplier):
+    layer = L.SeparableConv2D(filters, c["k"], c["s"], c["padding"], depth_multiplier=multiplier,
+                              use_bias=c["use_bias"], depthwise_regularizer=c["l2"], pointwise_regularizer=c["l2"])
+    check_layer(layer, conv_input(c), c["seed"])
+
+
+@given(conv_case(), st.integers(1, 6))
+def test_pointwise_conv2d_layer(c, filters):
+    layer = L.PointwiseConv2D(filters, strides=c["s"], use_bias=c["use_bias"], kernel_regularizer=c["l2"])
+    check_layer(layer, conv_input(c), c["seed"])
+
+
+@given(conv_case(), st.booleans())
+def test_batch_normalization_layer(c, training):
+    assume(not training or c["n"] * c["h"] * c["w"] >= 2)
+    layer = L.BatchNormalization(gamma_regularizer=c["l2"], beta_regularizer=c["l2"])
+    check_layer(layer, conv_input(c), c["seed"], training=training)
+
+
+@given(conv_case())
+def test_pooling_and_shape_layers(c):
+    assume(c["k"] <= 4)
+    values = numpy.random.default_rng(c["seed"]).permutation(c["n"] * c["h"] * c["w"] * c["c"]) * 0.1
+    x = leaf(values.reshape(c["n"], c["h"], c["w"], c["c"]))  # no ties for max
+    assume(all(conv_output_length(n, c["k"], c["s"], c["padding"]) >= 1 for n in (c["h"], c["w"])))
+    check_layer(L.MaxPooling2D(c["k"], c["s"], c["padding"]), x, c["seed"])
+    check_layer(L.GlobalAveragePooling2D(), x, c["seed"])
+    check_layer(L.Flatten(), x, c["seed"])
+
+
+@given(st.integers(1, 4), st.integers(1, 6), st.integers(1, 6), st.booleans(), st.sampled_from([None, 0.2]),
+       st.sampled_from([None, "relu", "softmax"]), seeds)
+def test_dense_layer(n, units_in, units, use_bias, l2, activation, seed):
+    x = leaf(random(seed, (n, units_in)))
+    layer = L.Dense(units, activation=activation, use_bias=use_bias, kernel_regularizer=l2, bias_regularizer=l2)
+    check_layer(layer, x, seed)
+
+
+@given(st.integers(1, 4), st.integers(2, 6), seeds)
+def test_activation_layers(n, c, seed):
+    x = leaf(random(seed, (n, c), 0.1, 2.0) * numpy.random.default_rng(seed).choice([-1, 1], size=(n, c)))
+    for layer in (L.ReLU(), L.Softmax(), L.Activation("relu"), L.Activation("softmax"), L.Activation("linear")):
+        check_layer(layer, x, seed)
+
+
+@given(st.integers(1, 4), st.integers(1, 6), st.sampled_from([0.2, 0.5]), seeds)
+def test_dropout_layer_in_training_with_a_seeded_mask(n, c, rate, seed):
+    x = leaf(random(seed, (n, c)))
+
+    def dropout():  # a new layer with the same seed: the same mask on every call
+        return L.Dropout(rate, seed=seed)(x, training=True)
+
+    check_gradients(dropout, [x], seed)
+    kept = dropout().data != 0
+    numpy.testing.assert_allclose(dropout().data[kept], x.data[kept] / (1 - rate))
+    numpy.testing.assert_array_equal(L.Dropout(rate)(x).data, x.data)  # identity at inference
+
+
+@given(st.integers(2, 4), conv_case())
+def test_add_layer(count, c):
+    x = conv_input(c)
+    others = [leaf(random(c["seed"] + i, x.shape)) for i in range(1, count)]
+    check_layer(L.Add(), x, c["seed"], others=others)
+
+
+def test_regularizer_losses_follow_keras_convention():
+    """L2(0.2) adds 0.2 * sum(w**2), no factor 1/2, and its gradient reaches the kernel."""
+    layer = L.Dense(3, kernel_regularizer=0.2, use_bias=False)
+    layer(leaf(numpy.ones((1, 2))))
+    (loss,) = layer.losses
+    numpy.testing.assert_allclose(loss.item(), 0.2 * (layer.kernel.data ** 2).sum())
+    loss.backward()
+    numpy.testing.assert_allclose(layer.kernel.grad, 0.4 * layer.kernel.data)
+
+
+@pytest.mark.parametrize("dtype", [numpy.float32, numpy.float64])
+def test_weights_follow_a_float_input_dtype(dtype):
+    layer = L.SeparableConv2D(2, 3, padding="same")
+    y = layer(numpy.ones((1, 4, 4, 3), dtype))
+    assert y.dtype == dtype and all(w.dtype == dtype for w in layer.weights)
