@@ -1,0 +1,263 @@
+"""Model: a graph of layer calls between symbolic inputs and outputs, run on real Tensors.
+
+``Model(inputs, outputs)`` keeps the nodes between them in Keras's order (see
+``topology``) and runs them one by one, dropping each intermediate value once its last
+consumer has run, so memory stays flat however deep the graph. A Model is a Layer: it
+can be called on symbolic tensors inside a bigger model, and frozen with ``trainable``.
+"""
+from . import summary as _summary
+from .backend import get_xp, to_numpy
+from .graph import InputLayer, call_symbolic
+from .layers import Activation, Softmax
+from .layers.base import Layer, ShapeError, _fmt, is_symbolic
+from .tensor import Tensor
+from .topology import check_connected, map_graph
+
+
+class Model(Layer):
+    def __init__(self, inputs, outputs, name=None):
+        super().__init__(name=name)
+        self._set_graph(inputs, outputs)
+
+    def _set_graph(self, inputs, outputs):
+        self._single_input = not isinstance(inputs, (list, tuple))
+        self._single_output = not isinstance(outputs, (list, tuple))
+        self.inputs, self.outputs = _as_list(inputs, "inputs"), _as_list(outputs, "outputs")
+        for t in self.inputs:
+            if not isinstance(t.layer, InputLayer):
+                raise TypeError(f"model inputs must come from minifer.Input, got '{t.name}' "
+                                f"made by {type(t.layer).__name__} layer '{t.layer.name}'")
+        check_connected(self.inputs, self.outputs)
+        self._nodes, self._layers, self._node_depth = map_graph(self.inputs, self.outputs)
+        self._uses = {}  # symbolic tensor -> how many consumers still need its value
+        for node in self._nodes:
+            for t in node.inbound:
+                self._uses[t] = self._uses.get(t, 0) + 1
+        for t in self.outputs:
+            self._uses[t] = self._uses.get(t, 0) + 1
+        self.built = True
+        self.input_shape = _unlist([t.shape for t in self.inputs], self._single_input)
+
+    # -- structure ---------------------------------------------------------------
+    @property
+    def graph_ready(self):
+        return hasattr(self, "_nodes")
+
+    def _require_graph(self, what):
+        if not self.graph_ready:
+            raise RuntimeError(f"model '{self.name}' is not built yet, so it has no {what}: give its input shape "
+                               "(Sequential(layers, input_shape=...) or .build(input_shape)) or call it on data first")
+
+    @property
+    def layers(self):
+        return list(self._layers)
+
+    @property
+    def output_shape(self):
+        self._require_graph("output shape")
+        return _unlist([t.shape for t in self.outputs], self._single_output)
+
+    @property
+    def input(self):
+        return _unlist(self.inputs, self._single_input)
+
+    @property
+    def output(self):
+        return _unlist(self.outputs, self._single_output)
+
+    def model_nodes(self, layer):
+        """The calls of ``layer`` that belong to this model (a shared layer may have others elsewhere)."""
+        return [node for node in layer.inbound_nodes if node in self._node_depth]
+
+    def get_layer(self, name):
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise KeyError(f"model '{self.name}' has no layer {name!r}; its layers are: "
+                       f"{', '.join(layer.name for layer in self.layers)}")
+
+    def summary(self, print_fn=None, line_length=None):
+        """Print Keras's table (through ``print_fn`` line by line if given) and return it as one string."""
+        self._require_graph("summary (its output shapes are unknown)")
+        text = _summary.format_summary(self, line_length)
+        for line in text.splitlines():
+            (print_fn or print)(line)
+        return text
+
+    # -- weights -------------------------------------------------------------------
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        """Freezing a model freezes every layer in it."""
+        self._trainable = bool(value)
+        for layer in self.layers:
+            layer.trainable = value
+
+    @property
+    def weights(self):
+        return _unique(w for layer in self.layers for w in layer.weights)
+
+    @property
+    def trainable_weights(self):
+        return _unique(w for layer in self.layers for w in layer.trainable_weights)
+
+    @property
+    def non_trainable_weights(self):
+        return _unique(w for layer in self.layers for w in layer.non_trainable_weights)
+
+    @property
+    def losses(self):
+        return [loss for layer in _unique(self.layers) for loss in layer.losses]
+
+    def count_params(self):
+        return sum(w.size for w in self.weights)
+
+    def get_weights(self):
+        return [to_numpy(w.data).copy() for w in self.weights]
+
+    def set_weights(self, arrays):
+        weights = self.weights
+        if len(arrays) != len(weights):
+            raise ValueError(f"model '{self.name}' has {len(weights)} weights, got {len(arrays)} arrays")
+        wrong = [f"{w.name}: expected {w.shape}, got {tuple(a.shape)}" for w, a in zip(weights, arrays)
+                 if tuple(a.shape) != w.shape]
+        if wrong:
+            raise ValueError(f"model '{self.name}': weight shapes differ: {'; '.join(wrong)}")
+        for weight, array in zip(weights, arrays):
+            weight.data = get_xp(weight.data).asarray(array, dtype=weight.dtype)
+
+    def save_weights(self, path):
+        from .io import save_weights
+        return save_weights(self, path)
+
+    def load_weights(self, path):
+        from .io import load_weights
+        load_weights(self, path)
+
+    def save(self, path):
+        from .io import save_model
+        return save_model(self, path)
+
+    # -- running ---------------------------------------------------------------------
+    def __call__(self, inputs, training=False, logits=False):
+        """Run on Tensors/arrays; on symbolic tensors, record a node (a model nested in another)."""
+        if is_symbolic(inputs):
+            if logits:
+                raise ValueError("logits=True applies to running a model, not to building a graph")
+            return call_symbolic(self, inputs)
+        return self.call(inputs, training=training, logits=logits)
+
+    def call(self, inputs, training=False, logits=False):
+        """The outputs for ``inputs``; with ``logits=True`` the pre-softmax values of a softmax output."""
+        self._require_graph("graph to run")
+        values = self._prepare(inputs)
+        uses = dict(self._uses)
+        logits_node = self._softmax_node() if logits else None
+        for node in self._nodes:
+            if isinstance(node.layer, InputLayer):
+                continue
+            args = [values[t] for t in node.inbound]
+            args = args if isinstance(node.inputs, list) else args[0]
+            if node is logits_node:
+                result = _without_softmax(node.layer, args, training)
+            else:
+                result = node.layer(args, training=training)
+            for t, value in zip(node.outputs, result if isinstance(result, list) else [result]):
+                if t in uses:  # an output nothing consumes is never stored
+                    values[t] = value
+            for t in node.inbound:
+                uses[t] -= 1
+                if uses[t] == 0:
+                    del values[t]
+        return _unlist([values[t] for t in self.outputs], self._single_output)
+
+    def _prepare(self, inputs):
+        """Wrap arrays as Tensors of the input's dtype and check every shape against the inputs'."""
+        given = [inputs] if self._single_input else list(inputs)
+        if len(given) != len(self.inputs):
+            raise ValueError(f"model '{self.name}' takes {len(self.inputs)} inputs, got {len(given)}")
+        values = {}
+        for t, x in zip(self.inputs, given):
+            x = x if isinstance(x, Tensor) else Tensor(x, dtype=t.dtype)
+            if not _fits(x.shape, t.shape):
+                raise ShapeError(f"model '{self.name}' expects input '{t.layer.name}' of shape {_fmt(t.shape)}, "
+                                 f"got shape {_fmt(x.shape)}")
+            values[t] = x
+        return values
+
+    def _softmax_node(self):
+        if len(self.outputs) != 1:
+            raise ValueError(f"logits=True needs a model with one output; model '{self.name}' has "
+                             f"{len(self.outputs)}")
+        layer = self.outputs[0].layer
+        if isinstance(layer, Softmax) or getattr(layer, "activation", None) == "softmax":
+            return self.outputs[0].node
+        raise ValueError(f"logits=True needs a softmax output, but model '{self.name}' ends with "
+                         f"{type(layer).__name__} layer '{layer.name}' "
+                         f"(activation={getattr(layer, 'activation', None)!r})")
+
+    # -- shape and configuration -------------------------------------------------------
+    def check_input_shape(self, shape):
+        self._require_graph("input shape")
+        shapes = shape if isinstance(shape, list) else [shape]
+        if len(shapes) != len(self.inputs) or not all(_fits(s, t.shape) for s, t in zip(shapes, self.inputs)):
+            self.shape_error(f"expects input shape {_fmt(self.input_shape)}, got {_fmt(shape)}")
+
+    def compute_output_shape(self, input_shape):
+        return _unlist([t.shape for t in self.outputs], self._single_output)
+
+    def get_config(self):
+        from .serialization import model_config
+        return model_config(self)
+
+    @classmethod
+    def from_config(cls, config):
+        from .serialization import model_from_config
+        return model_from_config(config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name!r} layers={len(self.layers)} params={self.count_params()}>"
+
+
+def _as_list(tensors, what):
+    tensors = list(tensors) if isinstance(tensors, (list, tuple)) else [tensors]
+    if not tensors:
+        raise ValueError(f"a model needs at least one tensor in {what}")
+    for t in tensors:
+        if not getattr(t, "is_symbolic", False):
+            raise TypeError(f"model {what} must be symbolic tensors (from minifer.Input and layer calls), "
+                            f"got {type(t).__name__}")
+    return tensors
+
+
+def _unlist(items, single):
+    return items[0] if single else items
+
+
+def _unique(items):
+    """Items in first-seen order, each once (a shared layer's weights are one set of weights)."""
+    seen, result = set(), []
+    for item in items:
+        if id(item) not in seen:
+            seen.add(id(item))
+            result.append(item)
+    return result
+
+
+def _fits(shape, expected):
+    return len(shape) == len(expected) and all(e is None or s == e for s, e in zip(shape, expected))
+
+
+def _without_softmax(layer, x, training):
+    """The output layer's values before its softmax: the input of a softmax layer, or the
+    layer run with a linear activation (Dense and Conv keep theirs in ``_activation``)."""
+    if isinstance(layer, Softmax) or isinstance(layer, Activation):
+        return x
+    saved, layer._activation = layer._activation, (lambda v: v)
+    try:
+        return layer(x, training=training)
+    finally:
+        layer._activation = saved

@@ -1,0 +1,65 @@
+"""Sequential: a straight stack of layers, built as a functional Model once its input shape is known.
+
+The shape comes from ``input_shape=`` (per example, like ``Input``), from an ``Input(...)``
+tensor as the first item, from ``build(input_shape)``, or from the first data it is called
+on. Until then it has no graph, and ``summary()`` says so instead of failing obscurely.
+As in Keras, ``layers`` lists the stacked layers without the InputLayer.
+"""
+from .graph import Input
+from .layers.base import Layer, is_symbolic
+from .network import Model
+
+
+class Sequential(Model):
+    def __init__(self, layers=(), input_shape=None, name=None, dtype="float32"):
+        Layer.__init__(self, name=name)
+        self._stack, self._input_dtype = [], dtype
+        layers = list(layers)
+        if layers and is_symbolic(layers[0]):
+            first = layers.pop(0)
+            input_shape, self._input_dtype = first.shape, first.dtype
+        for layer in layers:
+            self.add(layer)
+        if input_shape is not None:
+            self.build(input_shape)
+
+    @property
+    def layers(self):
+        return list(self._stack)
+
+    def add(self, layer):
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add takes a Layer, got {type(layer).__name__}")
+        self._stack.append(layer)
+        if self.graph_ready:
+            self._set_graph(self.inputs[0], layer(self.outputs[0]))
+
+    def build(self, input_shape):
+        """Build the graph for examples of ``input_shape``; a leading None is read as the batch axis."""
+        input_shape = tuple(input_shape)
+        if input_shape and input_shape[0] is None:
+            input_shape = input_shape[1:]
+        x = inputs = Input(input_shape, dtype=self._input_dtype)
+        for layer in self._stack:
+            x = layer(x)
+        self._set_graph(inputs, x)
+
+    def __call__(self, inputs, training=False, logits=False):
+        if not self.graph_ready:
+            first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
+            if not is_symbolic(inputs) and hasattr(first, "dtype") and first.dtype.kind == "f":
+                self._input_dtype = str(first.dtype)
+            self.build(tuple(first.shape)[1:])
+        return super().__call__(inputs, training=training, logits=logits)
+
+    def get_config(self):
+        from .serialization import layer_config
+        return {"name": self.name, "layers": [layer_config(layer) for layer in self._stack],
+                "input_shape": list(self.input_shape[1:]) if self.graph_ready else None,
+                "dtype": str(self._input_dtype)}
+
+    @classmethod
+    def from_config(cls, config):
+        from .serialization import layer_from_config
+        return cls([layer_from_config(c) for c in config["layers"]], input_shape=config["input_shape"],
+                   name=config["name"], dtype=config.get("dtype", "float32"))

@@ -1,0 +1,79 @@
+"""Models as JSON-able configs and back, so a saved model rebuilds with no code.
+
+A functional config lists every layer (class name, constructor config) with the calls it
+makes: each call's inputs as references ``[layer name, node index, tensor index]`` (node
+index counted over this model's calls of that layer), nested exactly as the call got them
+(one reference, or a list for layers such as Add). Layers come back in the config's order;
+a call waits until the tensors it needs exist, so shared layers rebuild too.
+"""
+from . import layers as _layers
+from .graph import InputLayer
+
+
+def model_config(model):
+    node_index = {node: i for layer in model.layers for i, node in enumerate(model.model_nodes(layer))}
+
+    def ref(t):
+        return [t.layer.name, node_index[t.node], t.index]
+
+    def refs(tensors):
+        return [ref(t) for t in tensors] if isinstance(tensors, list) else ref(tensors)
+
+    entries = []
+    for layer in model.layers:
+        calls = [refs(node.inputs) for node in model.model_nodes(layer) if node.inputs is not None]
+        entries.append({**layer_config(layer), "inbound_nodes": calls})
+    return {"name": model.name, "layers": entries,
+            "input_layers": refs(model.input), "output_layers": refs(model.output)}
+
+
+def layer_config(layer):
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+def layer_from_config(entry):
+    from .network import Model
+    from .sequential import Sequential
+    known = {"InputLayer": InputLayer, "Model": Model, "Sequential": Sequential}
+    cls = known.get(entry["class_name"]) or _layers.get(entry["class_name"])
+    return cls.from_config(entry["config"])
+
+
+def model_from_config(config):
+    from .network import Model
+    tensors = {}  # (layer name, node index, tensor index) -> symbolic tensor
+    pending = []  # [layer, its calls not yet made]
+    for entry in config["layers"]:
+        layer = layer_from_config(entry)
+        if isinstance(layer, InputLayer):
+            tensors[(layer.name, 0, 0)] = layer.output
+        pending.append([layer, list(entry["inbound_nodes"])])
+    made = {}
+    while any(calls for _, calls in pending):
+        progress = False
+        for layer, calls in pending:
+            while calls and _available(calls[0], tensors):
+                outputs = layer(_resolve(calls.pop(0), tensors))
+                index = made[layer.name] = made.get(layer.name, -1) + 1
+                for i, t in enumerate(outputs if isinstance(outputs, list) else [outputs]):
+                    tensors[(layer.name, index, i)] = t
+                progress = True
+        if not progress:
+            stuck = [f"{layer.name} <- {calls[0]}" for layer, calls in pending if calls]
+            raise ValueError(f"model config '{config['name']}' refers to tensors no layer makes: {stuck}")
+    return Model(_resolve(config["input_layers"], tensors), _resolve(config["output_layers"], tensors),
+                 name=config["name"])
+
+
+def _is_ref(item):
+    return isinstance(item[0], str)
+
+
+def _available(refs, tensors):
+    return all(tuple(r) in tensors for r in ([refs] if _is_ref(refs) else refs))
+
+
+def _resolve(refs, tensors):
+    if _is_ref(refs):
+        return tensors[tuple(refs)]
+    return [tensors[tuple(r)] for r in refs]
