@@ -1,0 +1,75 @@
+"""Atomic file writes: a crash or error mid-write never leaves a half-written file in place.
+
+Write to a temporary file in the target's directory, flush and fsync it, then ``os.replace``
+it over the target (atomic on POSIX and Windows within one file system). On any error the
+temporary file is removed and the old file, if any, is untouched.
+"""
+import contextlib
+import os
+import tempfile
+
+import numpy
+
+
+@contextlib.contextmanager
+def atomic_write(path, mode="wb"):
+    """``with atomic_write(path) as f: f.write(...)`` replaces ``path`` only if the block succeeds."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        os.chmod(temp, _new_file_mode(path))  # mkstemp makes 0600; give the file its usual permissions
+        with os.fdopen(fd, mode) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(temp)
+        raise
+    _sync_directory(directory)
+
+
+def _new_file_mode(path):
+    """The replaced file's permissions, or what ``open()`` would give a new file under the umask."""
+    try:
+        return os.stat(path).st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _sync_directory(directory):
+    """Make the rename itself durable where the OS allows fsync on a directory (POSIX)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def npz_path(path):
+    """The path NumPy would write: ``.npz`` appended if missing. Saving and loading both use it."""
+    path = os.fspath(path)
+    return path if path.endswith(".npz") else path + ".npz"
+
+
+def atomic_save_npz(path, arrays):
+    """``numpy.savez`` of the dict ``arrays`` to ``npz_path(path)``, atomically; returns the path written."""
+    path = npz_path(path)
+    with atomic_write(path) as f:
+        numpy.savez(f, **arrays)
+    return path
+
+
+def load_npz(path):
+    """All arrays of an .npz as a dict, never unpickling (a weights file cannot run code)."""
+    with numpy.load(npz_path(path), allow_pickle=False) as archive:
+        return {key: archive[key] for key in archive.files}
