@@ -7,6 +7,8 @@ eps = 1e-7 the two agree to float32 precision unless gradients are tiny).
 """
 import math
 
+import numpy
+
 from .backend import get_xp, to_numpy
 
 
@@ -39,12 +41,12 @@ class Optimizer:
     def state_dict(self):
         """Everything a checkpoint needs to resume exactly: step count and slot arrays."""
         return {"iterations": self.iterations, "learning_rate": self.learning_rate,
-                "slots": {f"{p}|{s}": to_numpy(a) for (p, s), a in self.slots.items()}}
+                "slots": {f"{p}|{s}": to_numpy(a).copy() for (p, s), a in self.slots.items()}}  # a snapshot
 
     def load_state_dict(self, state):
         self.iterations = int(state["iterations"])
         self.learning_rate = float(state["learning_rate"])
-        self.slots = {tuple(k.rsplit("|", 1)): v for k, v in state["slots"].items()}
+        self.slots = {tuple(k.rsplit("|", 1)): numpy.array(v) for k, v in state["slots"].items()}  # own copies
 
     def update(self, p, g):
         raise NotImplementedError
