@@ -7,7 +7,7 @@ BUILDERS = {"arch1": arch1, "arch2": arch2, "arch3": arch3, "arch4": arch4, "min
 __all__ = ["BUILDERS", "PAPER_DROPOUT", "PAPER_L2", "arch1", "arch2", "arch3", "arch4", "get", "mini_xception"]
 
 
-def get(name, **kwargs):
+def get(name, /, **kwargs):
     """Build the network called ``name`` ("arch1".."arch4", "mini_xception") with ``kwargs``."""
     try:
         builder = BUILDERS[name]
