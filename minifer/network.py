@@ -188,13 +188,20 @@ class Model(Layer):
             values[t] = x
         return values
 
+    def output_is_softmax(self):
+        """Whether ``logits=True`` applies: one output, made by a softmax (layer or activation)."""
+        if len(self.outputs) != 1:
+            return False
+        layer = self.outputs[0].layer
+        return isinstance(layer, Softmax) or getattr(layer, "activation", None) == "softmax"
+
     def _softmax_node(self):
+        if self.output_is_softmax():
+            return self.outputs[0].node
         if len(self.outputs) != 1:
             raise ValueError(f"logits=True needs a model with one output; model '{self.name}' has "
                              f"{len(self.outputs)}")
         layer = self.outputs[0].layer
-        if isinstance(layer, Softmax) or getattr(layer, "activation", None) == "softmax":
-            return self.outputs[0].node
         raise ValueError(f"logits=True needs a softmax output, but model '{self.name}' ends with "
                          f"{type(layer).__name__} layer '{layer.name}' "
                          f"(activation={getattr(layer, 'activation', None)!r})")

@@ -176,6 +176,7 @@ def test_logits_are_the_values_before_the_softmax(head):
     hidden = Dense(5)(x)
     model = Model(x, head()(hidden))
     data = images((3, 6))
+    assert model.output_is_softmax()
     probabilities = model(data).numpy()
     logits = model(data, logits=True).numpy()
     numpy.testing.assert_allclose(probabilities, minifer.functional.softmax(Tensor(logits)).numpy(), rtol=1e-5)
@@ -186,6 +187,7 @@ def test_logits_are_the_values_before_the_softmax(head):
 def test_logits_of_a_model_without_a_softmax_output_is_an_error():
     x = Input((3,))
     model = Model(x, Dense(2, name="plain")(x))
+    assert not model.output_is_softmax()
     with pytest.raises(ValueError, match=r"logits=True needs a softmax output.*Dense layer 'plain'"):
         model(images((1, 3)), logits=True)
 
