@@ -12,9 +12,10 @@ from .layers import Activation, Softmax
 from .layers.base import Layer, ShapeError, _fmt, is_symbolic
 from .tensor import Tensor
 from .topology import check_connected, map_graph
+from .training import TrainingMixin
 
 
-class Model(Layer):
+class Model(TrainingMixin, Layer):
     def __init__(self, inputs, outputs, name=None):
         super().__init__(name=name)
         self._set_graph(inputs, outputs)
