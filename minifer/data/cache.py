@@ -1,0 +1,106 @@
+"""Parsed datasets cached as ``.npz`` so the second load is near instant.
+
+The cache file lives beside the source (``.fer2013.csv.fer2013-<key>.npz``, hidden) or,
+when that folder is not writable, in ``$MINIFER_CACHE`` or ``~/.cache/minifer``.
+Its name is keyed on the loader and its options; inside it stores a *stamp* of the
+source (size and mtime of the file, or of every file under a folder), and a stamp
+that no longer matches means the source changed and it is parsed again.
+Writes go to a temporary file in the same folder and are then ``os.replace``d, so a
+crash or a concurrent reader never sees half a cache file.  Only plain arrays are
+stored and read with ``allow_pickle=False``.
+"""
+import hashlib
+import json
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+FORMAT_VERSION = 1
+
+
+def default_cache_dir():
+    """``$MINIFER_CACHE`` or ``~/.cache/minifer``: used when the source folder is read-only."""
+    return Path(os.environ.get("MINIFER_CACHE", Path.home() / ".cache" / "minifer"))
+
+
+def source_stamp(path):
+    """A string that changes when the file, or any file under the folder, changes."""
+    path = Path(path)
+    if path.is_file():
+        st = path.stat()
+        return f"file:{st.st_size}:{st.st_mtime_ns}"
+    listing = hashlib.sha1()
+    for root, dirs, files in os.walk(path):
+        dirs.sort()
+        for name in sorted(files):
+            full = os.path.join(root, name)
+            st = os.stat(full)
+            listing.update(f"{os.path.relpath(full, path)}\0{st.st_size}\0"
+                           f"{st.st_mtime_ns}\n".encode())
+    return "dir:" + listing.hexdigest()
+
+
+def cache_paths(source, loader, options):
+    """Candidate cache files for ``source``: beside it first, then the cache dir."""
+    source = Path(source).resolve()
+    key = json.dumps({"loader": loader, "options": options, "v": FORMAT_VERSION},
+                     sort_keys=True, default=str)
+    digest = hashlib.sha1(key.encode()).hexdigest()[:12]
+    beside = source.parent / f".{source.name}.{loader}-{digest}.npz"
+    where_digest = hashlib.sha1(str(source).encode()).hexdigest()[:12]
+    elsewhere = default_cache_dir() / f"{source.name}.{where_digest}.{loader}-{digest}.npz"
+    return beside, elsewhere
+
+
+def _read(path, stamp):
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            if str(npz["__stamp__"]) != stamp:
+                return None
+            return {k: npz[k] for k in npz.files if k != "__stamp__"}
+    except (OSError, ValueError, KeyError, EOFError):  # absent, truncated or foreign
+        return None
+
+
+def _write_atomic(path, arrays):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def cached(source, loader, options, parse, enabled=True):
+    """Return ``(arrays, from_cache)``: the cached arrays of ``source`` or ``parse()``'s.
+
+    ``parse`` returns a dict of NumPy arrays (strings as unicode arrays); it is called
+    only when no cache file with a matching stamp exists.
+    """
+    if not enabled:
+        return parse(), False
+    stamp = source_stamp(source)
+    candidates = cache_paths(source, loader, options)
+    for path in candidates:
+        arrays = _read(path, stamp)
+        if arrays is not None:
+            return arrays, True
+    arrays = parse()
+    payload = dict(arrays, __stamp__=np.array(stamp))
+    for path in candidates:
+        try:
+            _write_atomic(path, payload)
+            break
+        except OSError:
+            continue
+    else:
+        warnings.warn(f"could not write a cache for {source} (tried {candidates[0]} and "
+                      f"{candidates[1]}); it will be parsed again next time")
+    return arrays, False

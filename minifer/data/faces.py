@@ -1,0 +1,135 @@
+"""Face detection and cropping with scikit-image's bundled LBP frontal-face cascade.
+
+Photos of any size become the 48x48 grey crops the models expect: detect the face,
+widen the box by a margin (expressions reach the forehead and chin), optionally level
+the eyes, crop and resize.  Detection runs on a copy shrunk to at most
+``DETECT_SIDE`` pixels, which is ~10x faster on 640x490 CK+ frames and finds the same
+faces, since the cascade's smallest window is 24 pixels anyway.
+"""
+from functools import lru_cache
+
+import numpy as np
+
+from .images import resize
+
+DETECT_SIDE = 320
+MAX_EYE_TILT_DEGREES = 25.0
+
+
+@lru_cache(maxsize=1)
+def _cascade():
+    from skimage.data import lbp_frontal_face_cascade_filename
+    from skimage.feature import Cascade
+    return Cascade(lbp_frontal_face_cascade_filename())
+
+
+def to_grey_uint8(image):
+    """Grey uint8 2-D version of a grey/RGB(A), uint8/float image."""
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    if image.ndim == 3:
+        image = image[..., :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+    if image.dtype != np.uint8:
+        image = np.asarray(image, np.float64)
+        if image.max(initial=0) <= 1.0:
+            image = image * 255.0
+        image = np.clip(np.rint(image), 0, 255).astype(np.uint8)
+    return image
+
+
+def detect_faces(image, min_neighbours=4):
+    """Face boxes ``(top, left, height, width)`` in ``image``'s pixels, largest first.
+
+    An empty list when no face is found (or the image is under 24 pixels).
+    """
+    from skimage.transform import rescale
+    grey = to_grey_uint8(image).astype(np.float64) / 255.0
+    scale = min(1.0, DETECT_SIDE / max(grey.shape))
+    small = rescale(grey, scale, anti_aliasing=True) if scale < 1.0 else grey
+    if min(small.shape) < 24:
+        return []
+    found = _cascade().detect_multi_scale(
+        img=small, scale_factor=1.15, step_ratio=1, min_size=(24, 24),
+        max_size=small.shape, min_neighbor_number=min_neighbours)
+    boxes = [tuple(int(round(v / scale)) for v in (f["r"], f["c"], f["height"], f["width"]))
+             for f in found]
+    return sorted(boxes, key=lambda b: b[2] * b[3], reverse=True)
+
+
+def _square_crop(grey, centre_row, centre_col, side):
+    """A ``side`` x ``side`` crop centred on a point, edge-padded where it leaves the image."""
+    side = max(int(round(side)), 1)
+    top = int(round(centre_row - side / 2))
+    left = int(round(centre_col - side / 2))
+    pad = max(0, -top, -left, top + side - grey.shape[0], left + side - grey.shape[1])
+    padded = np.pad(grey, pad, mode="edge") if pad else grey
+    return padded[top + pad:top + pad + side, left + pad:left + pad + side]
+
+
+def estimate_eye_tilt(face):
+    """Best-effort eye-line angle in degrees (positive: the image-right eye is lower).
+
+    Takes the strongest small dark spot (black top-hat, then smoothed) in each upper
+    quarter of a face crop as an eye: the top-hat ignores hair and broad shadows.
+    Returns None when the result is implausible (too tilted, eyes too close/far).
+    """
+    from scipy.ndimage import gaussian_filter, grey_closing
+    h, w = face.shape
+    face = face.astype(np.float64)
+    dark_spots = face - grey_closing(face, size=(max(3, w // 8),) * 2)
+    band = gaussian_filter(dark_spots[int(0.25 * h):int(0.5 * h)], w / 30)
+    eyes = []
+    for lo, hi in ((int(0.15 * w), int(0.45 * w)), (int(0.55 * w), int(0.85 * w))):
+        r, c = np.unravel_index(np.argmin(band[:, lo:hi]), band[:, lo:hi].shape)
+        eyes.append((r, c + lo))
+    (r1, c1), (r2, c2) = eyes
+    angle = np.degrees(np.arctan2(r2 - r1, c2 - c1))
+    distance = np.hypot(r2 - r1, c2 - c1)
+    if abs(angle) > MAX_EYE_TILT_DEGREES or not 0.25 * w <= distance <= 0.75 * w:
+        return None
+    return float(angle)
+
+
+def crop_face(image, margin=0.2, size=48, align=False, box=None):
+    """Grey ``size`` x ``size`` uint8 crop of the largest face, or None if none is found.
+
+    ``margin`` widens the (square) box by that fraction of its side on every side.
+    ``align=True`` rotates the face so the eyes are level when
+    :func:`estimate_eye_tilt` finds them plausibly, and leaves it as is otherwise.
+    ``box`` skips detection.
+    """
+    grey = to_grey_uint8(image)
+    if box is None:
+        boxes = detect_faces(grey)
+        if not boxes:
+            return None
+        box = boxes[0]
+    top, left, height, width = box
+    centre_row, centre_col = top + height / 2, left + width / 2
+    side = max(height, width) * (1 + 2 * margin)
+    if align:
+        tilt = estimate_eye_tilt(_square_crop(grey, centre_row, centre_col, max(height, width)))
+        if tilt is not None and abs(tilt) > 1.0:
+            from skimage.transform import rotate
+            context = _square_crop(grey, centre_row, centre_col, side * 1.5)
+            levelled = rotate(context, tilt, mode="edge", preserve_range=True)
+            c = levelled.shape[0] / 2
+            face = _square_crop(levelled, c, c, side)
+            return resize(np.clip(np.rint(face), 0, 255).astype(np.uint8), size)
+    return resize(_square_crop(grey, centre_row, centre_col, side), size)
+
+
+def centre_crop(image, size=48):
+    """The central square of ``image``, grey and resized: the no-face fallback."""
+    grey = to_grey_uint8(image)
+    h, w = grey.shape
+    return resize(_square_crop(grey, h / 2, w / 2, min(h, w)), size)
+
+
+def face_crop_or_centre(image, margin=0.2, align=False, size=48):
+    """``(crop, found)``: the face crop, or the centre crop and False when none is found."""
+    face = crop_face(image, margin=margin, size=size, align=align)
+    if face is None:
+        return centre_crop(image, size), False
+    return face, True

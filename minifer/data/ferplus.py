@@ -1,0 +1,88 @@
+"""``load_ferplus``: FER2013's images with the FER+ relabelling (fer2013new.csv).
+
+fer2013new.csv has one row per fer2013.csv row, in the same order, with 10 annotator
+votes over ``neutral, happiness, surprise, sadness, anger, disgust, fear, contempt,
+unknown, NF``.  Each kept row gets the class with the most votes; a tie between
+emotions goes to the one listed first in that column order (so neutral wins ties), a
+row whose image name is empty (not a face) or where ``unknown`` or ``NF`` has the most
+votes (ties included) is dropped.
+"""
+from pathlib import Path
+
+import numpy as np
+
+from .classes import FERPLUS_CLASSES
+from .errors import DataError, DataNotFoundError, where
+from .fer2013 import fer2013_table, select_usage
+from .fer2013_csv import USAGES
+
+_VOTE_COLUMNS = FERPLUS_CLASSES + ("unknown", "nf")
+
+
+def read_ferplus_votes(path):
+    """``(usage names, image names, votes (N, 10) int64, lines)`` of fer2013new.csv."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataNotFoundError(f"{path} does not exist. FER+ labels (fer2013new.csv) come "
+                                f"from https://github.com/microsoft/FERPlus")
+    text = path.read_text(encoding="utf-8-sig", errors="replace").split("\n")
+    columns = [c.strip().lower() for c in text[0].split(",")]
+    missing = [c for c in ("usage", "image name") + _VOTE_COLUMNS if c not in columns]
+    if missing:
+        raise DataError(f"{where(path, 1)}: header lacks {', '.join(missing)}; expected "
+                        f"Usage,Image name,{','.join(_VOTE_COLUMNS[:-1])},NF")
+    vote_cols = [columns.index(c) for c in _VOTE_COLUMNS]
+    usage, names, votes, lines = [], [], [], []
+    for i, raw in enumerate(text[1:], start=2):
+        if not raw.strip():
+            continue
+        fields = [f.strip() for f in raw.split(",")]
+        if len(fields) != len(columns):
+            raise DataError(f"{where(path, i)}: has {len(fields)} fields, expected {len(columns)}")
+        try:
+            row_votes = [int(fields[c]) for c in vote_cols]
+        except ValueError:
+            raise DataError(f"{where(path, i)}: vote counts must be integers, found "
+                            f"{[fields[c] for c in vote_cols]}") from None
+        if min(row_votes) < 0:
+            raise DataError(f"{where(path, i)}: negative vote count {row_votes}")
+        usage.append(fields[columns.index("usage")])
+        names.append(fields[columns.index("image name")])
+        votes.append(row_votes)
+        lines.append(i)
+    return usage, names, np.asarray(votes, np.int64).reshape(-1, len(_VOTE_COLUMNS)), lines
+
+
+def ferplus_labels(votes):
+    """Majority label per row (first column wins ties) and whether the row is kept."""
+    winner = np.argmax(votes, axis=1)  # argmax returns the first maximum: the tie rule
+    best = votes.max(axis=1)
+    rejected = (votes[:, len(FERPLUS_CLASSES):] == best[:, None]).any(axis=1)
+    return winner.astype(np.int64), ~rejected & (best > 0)
+
+
+def load_ferplus(fer2013_csv, fer2013new_csv, usage=None, cache=True, report=None):
+    """FER2013 images with FER+ majority labels in FERPLUS_CLASSES order.
+
+    Dropped rows (non-faces, unknown/NF winners) are listed in ``report.skipped``.
+    Rows are matched by line number, and each row's Usage must agree between the two
+    files (a mismatch means they are not the same release, and raises DataError).
+    """
+    table = fer2013_table(fer2013_csv, skip_bad=False, cache=cache)
+    usage_names, names, votes, lines = read_ferplus_votes(fer2013new_csv)
+    if len(names) != len(table["labels"]):
+        raise DataError(f"{fer2013new_csv} has {len(names)} rows but {fer2013_csv} has "
+                        f"{len(table['labels'])}; they must be the same release, row for row")
+    for i, (name, code) in enumerate(zip(usage_names, table["usage"])):
+        if name != USAGES[code]:
+            raise DataError(f"{where(fer2013new_csv, lines[i])}: Usage {name!r} but line "
+                            f"{table['lines'][i]} of {fer2013_csv} says {USAGES[code]!r}")
+    labels, kept = ferplus_labels(votes)
+    not_face = np.array([n == "" for n in names], bool)
+    keep = kept & ~not_face & select_usage(table, usage, source=fer2013_csv)
+    dropped = [f"{where(fer2013new_csv, lines[i])}: "
+               f"{'not a face' if not_face[i] else 'unknown/NF wins the vote'}"
+               for i in np.flatnonzero(~(kept & ~not_face))]
+    if report is not None:  # dropping these is the protocol, so no warning
+        report.skipped.extend(dropped)
+    return table["images"][keep], labels[keep]

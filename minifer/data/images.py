@@ -1,0 +1,48 @@
+"""Reading image files as grey uint8 arrays, and resizing them to 48x48.
+
+Pillow decodes every common format; this module turns its failures into
+:class:`DataError` messages that name the image, and handles the 16-bit greys some
+scanned datasets use, which Pillow's ``convert('L')`` would clip to white.
+"""
+import os
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from .errors import DataError
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff",
+                    ".pgm", ".ppm", ".webp", ".tga")
+
+
+def is_image_file(name):
+    """True for a visible file whose extension is a known image format."""
+    return not name.startswith(".") and name.lower().endswith(IMAGE_EXTENSIONS)
+
+
+def read_grey(path):
+    """The image at ``path`` as a 2-D uint8 grey array; DataError if empty or unreadable."""
+    if os.path.getsize(path) == 0:
+        raise DataError(f"{path}: image file is empty")
+    try:
+        with Image.open(path) as im:
+            im.load()
+            if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+                a = np.asarray(im, dtype=np.float64)
+                return np.clip(a * (255.0 / max(a.max(), 1.0)), 0, 255).astype(np.uint8)
+            grey = np.asarray(im.convert("L"))
+    except (UnidentifiedImageError, OSError, ValueError) as e:
+        raise DataError(f"{path}: cannot be read as an image ({e})") from e
+    if grey.size == 0:
+        raise DataError(f"{path}: image has no pixels")
+    return grey
+
+
+def resize(grey, size=48):
+    """Resize a 2-D uint8 image to ``size`` x ``size`` (area-averaging when shrinking)."""
+    if grey.shape == (size, size):
+        return grey
+    im = Image.fromarray(grey)
+    shrinking = grey.shape[0] > size and grey.shape[1] > size
+    method = Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR
+    return np.asarray(im.resize((size, size), method))
