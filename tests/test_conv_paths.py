@@ -1,0 +1,81 @@
+"""Every conv2d formulation (flat-shift GEMMs, im2col) against a plain per-tap reference, in float64."""
+import numpy as np
+import pytest
+
+from minifer import functional as F
+from minifer.functional import conv as conv_module
+from minifer.functional.padding import conv_output_length, pad_amounts
+from minifer.kernels import shifts
+from minifer.tensor import Tensor
+
+
+def reference(x, w, g, stride, padding):
+    """Forward and both gradients, one kernel tap at a time with einsum."""
+    kh, kw, _, f = w.shape
+    (top, bottom), (left, right) = pad_amounts(x.shape[1:3], (kh, kw), (stride, stride), padding)
+    xpad = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
+    ho, wo = (conv_output_length(n, k, stride, padding) for n, k in zip(x.shape[1:3], (kh, kw)))
+    y = np.zeros((x.shape[0], ho, wo, f))
+    dxpad, dw = np.zeros_like(xpad), np.zeros_like(w)
+    for i in range(kh):
+        for j in range(kw):
+            tap = (slice(None), slice(i, i + stride * (ho - 1) + 1, stride), slice(j, j + stride * (wo - 1) + 1, stride))
+            y += np.einsum("nhwc,cf->nhwf", xpad[tap], w[i, j])
+            dxpad[tap] += np.einsum("nhwf,cf->nhwc", g, w[i, j])
+            dw[i, j] = np.einsum("nhwc,nhwf->cf", xpad[tap], g)
+    return y, dxpad[:, top:top + x.shape[1], left:left + x.shape[2]], dw
+
+
+def run(x, w, b, g, stride, padding):
+    xt, wt, bt = (Tensor(a, requires_grad=True) for a in (x, w, b))
+    y = F.conv2d(xt, wt, bt, stride, padding)
+    y.backward(g)
+    return y.data, xt.grad, wt.grad, bt.grad
+
+
+@pytest.mark.parametrize("path", ["shifts", "im2col"])
+@pytest.mark.parametrize("seed", range(12))
+def test_conv2d_paths_match_reference(monkeypatch, path, seed):
+    rng = np.random.default_rng(seed)
+    stride = int(rng.integers(1, 4)) if path == "im2col" else 1
+    padding = ["same", "valid"][seed % 2]
+    kh, kw = (int(k) for k in rng.integers(1, 4, size=2))
+    n, c, f = int(rng.integers(1, 3)), int(rng.integers(1, 5)), int(rng.integers(1, 5))
+    h, w_ = int(rng.integers(max(kh, 3), 9)), int(rng.integers(max(kw, 3), 9))
+    monkeypatch.setattr(conv_module, "use_shifts", lambda *args: path == "shifts")
+    monkeypatch.setattr(shifts, "ROWS", 7)  # many ragged row blocks
+    x = rng.standard_normal((n, h, w_, c))
+    w = rng.standard_normal((kh, kw, c, f))
+    b = rng.standard_normal(f)
+    ho, wo = (conv_output_length(s, k, stride, padding) for s, k in ((h, kh), (w_, kw)))
+    g = rng.standard_normal((n, ho, wo, f))
+    y, dx, dw, db = run(x, w, b, g, stride, padding)
+    y_ref, dx_ref, dw_ref = reference(x, w, g, stride, padding)
+    np.testing.assert_allclose(y, y_ref + b, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(dx, dx_ref, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(dw, dw_ref, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(db, g.sum(axis=(0, 1, 2)), rtol=1e-10)
+
+
+def test_shift_path_without_input_gradient(monkeypatch):
+    """The first layer's input needs no gradient: only dw is computed."""
+    monkeypatch.setattr(conv_module, "use_shifts", lambda *args: True)
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((2, 6, 5, 3)), rng.standard_normal((3, 3, 3, 4))
+    wt = Tensor(w, requires_grad=True)
+    y = F.conv2d(Tensor(x), wt, None, 1, "same")
+    g = rng.standard_normal(y.shape)
+    y.backward(g)
+    np.testing.assert_allclose(wt.grad, reference(x, w, g, 1, "same")[2], rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("shape, kernel, strides, expected", [
+    ((256, 48, 48, 8), (3, 3), (1, 1), True),     # ARCH-1's 48x48 layers: few channels, big images
+    ((256, 24, 24, 16), (3, 3), (1, 1), True),
+    ((256, 48, 48, 1), (3, 3), (1, 1), False),    # one channel: im2col's patches are tiny
+    ((256, 6, 6, 64), (3, 3), (1, 1), False),     # small images: the discarded border costs 78%
+    ((256, 24, 24, 16), (1, 1), (1, 1), False),   # 1x1: a plain GEMM already
+    ((256, 48, 48, 8), (3, 3), (2, 2), False),
+])
+def test_path_choice(shape, kernel, strides, expected):
+    assert shifts.use_shifts(shape, kernel, strides) is expected
