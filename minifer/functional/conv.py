@@ -8,6 +8,7 @@ keeps the padded input only and rebuilds the patches in backward instead of keep
 """
 from ..backend import get_xp
 from ..function import Function
+from ..kernels.columns import column_sum
 from ..kernels.shifts import shift_conv, shift_conv_backward, use_shifts
 from ..kernels.windows import im2col, pad_nhwc, scatter_windows, tap_slice, unpad_nhwc, windows
 from .padding import as_pair, conv_output_length, pad_amounts
@@ -61,7 +62,7 @@ class Conv2D(Function):
         kh, kw, c, f = self.w_shape
         n, pixels = g.shape[0], self.out_hw[0] * self.out_hw[1]
         g2 = g.reshape(-1, f)
-        db = g2.sum(axis=0) if len(self.needs_grad) > 2 and self.needs_grad[2] else None
+        db = column_sum(g2) if len(self.needs_grad) > 2 and self.needs_grad[2] else None
         if self.shifted:
             dxpad, dw = shift_conv_backward(g, self.xpad, self.w, self.padded_shape, self.w_shape)
             return (unpad_nhwc(dxpad, self.pads) if dxpad is not None else None), dw, db
