@@ -1,7 +1,7 @@
 """Batch normalisation, dense, softmax and cross-entropy against PyTorch on the CPU (float32)."""
 import numpy
 import pytest
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import assume, given, strategies as st
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
@@ -28,7 +28,6 @@ def backprop_same(y, t_y, seed):
     t_y.backward(torch.from_numpy(grad))
 
 
-@settings(max_examples=20)
 @given(st.integers(1, 4), st.integers(1, 5), st.integers(1, 5), st.integers(1, 6), seeds)
 def test_batch_norm_training_step(n, h, w, c, seed):
     """Keras momentum 0.99 is PyTorch momentum 0.01. Keras moves the variance towards the
@@ -64,7 +63,6 @@ def test_batch_norm_training_step(n, h, w, c, seed):
     assert not numpy.allclose(layer.moving_variance.data, running_var.numpy(), rtol=1e-6, atol=0)
 
 
-@settings(max_examples=10)
 @given(st.integers(1, 4), st.integers(1, 6), seeds)
 def test_batch_norm_inference_uses_the_moving_statistics(n, c, seed):
     x = f32(seed, (n, 3, 3, c))
@@ -82,7 +80,6 @@ def test_batch_norm_inference_uses_the_moving_statistics(n, c, seed):
         numpy.testing.assert_allclose(mine.grad, theirs.grad.numpy(), **FLOAT32)
 
 
-@settings(max_examples=15)
 @given(st.integers(1, 8), st.integers(1, 32), st.integers(1, 16), seeds)
 def test_dense(n, units_in, units, seed):
     """Keras kernel (in, units) is PyTorch's Linear weight transposed."""
@@ -96,7 +93,6 @@ def test_dense(n, units_in, units, seed):
         numpy.testing.assert_allclose(mine.grad, theirs.grad.numpy(), **FLOAT32)
 
 
-@settings(max_examples=15)
 @given(st.integers(1, 8), st.integers(2, 10), st.sampled_from([1.0, 30.0]), seeds)
 def test_softmax_and_log_softmax(n, k, scale, seed):
     """Large logits too (scale 30): both must stay finite and agree."""
@@ -108,7 +104,6 @@ def test_softmax_and_log_softmax(n, k, scale, seed):
         numpy.testing.assert_allclose(mx.grad, tx.grad.numpy(), **FLOAT32)
 
 
-@settings(max_examples=20)
 @given(st.integers(1, 8), st.integers(2, 7), st.sampled_from([0.0, 0.1]), st.booleans(), st.booleans(), seeds)
 def test_cross_entropy(n, k, smoothing, weighted, one_hot, seed):
     """Keras's sum-over-batch-size reduction: sum(w_i * loss_i) / N, whatever the weights.
@@ -127,7 +122,6 @@ def test_cross_entropy(n, k, smoothing, weighted, one_hot, seed):
     numpy.testing.assert_allclose(mx.grad, tx.grad.numpy(), **FLOAT32)
 
 
-@settings(max_examples=10)
 @given(st.integers(1, 8), st.integers(2, 7), seeds)
 def test_cross_entropy_from_probabilities(n, k, seed):
     labels = numpy.random.default_rng(seed).integers(0, k, size=n)
