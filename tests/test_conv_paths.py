@@ -79,3 +79,40 @@ def test_shift_path_without_input_gradient(monkeypatch):
 ])
 def test_path_choice(shape, kernel, strides, expected):
     assert shifts.use_shifts(shape, kernel, strides) is expected
+
+
+def reference_max_pool(x, g, pool, strides, padding):
+    """Window by window: the first maximum (or first NaN) takes the value and the gradient."""
+    (top, bottom), (left, right) = pad_amounts(x.shape[1:3], pool, strides, padding)
+    xpad = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=-np.inf)
+    ho, wo = (conv_output_length(n, k, s, padding) for n, k, s in zip(x.shape[1:3], pool, strides))
+    y, dxpad = np.empty((x.shape[0], ho, wo, x.shape[3])), np.zeros_like(xpad)
+    for n in range(x.shape[0]):
+        for r in range(ho):
+            for c in range(wo):
+                for ch in range(x.shape[3]):
+                    win = xpad[n, r * strides[0]:r * strides[0] + pool[0], c * strides[1]:c * strides[1] + pool[1], ch]
+                    i, j = divmod(int(np.argmax(win)), pool[1])  # argmax: first NaN, else first maximum
+                    y[n, r, c, ch] = win[i, j]
+                    dxpad[n, r * strides[0] + i, c * strides[1] + j, ch] += g[n, r, c, ch]
+    return y, dxpad[:, top:top + x.shape[1], left:left + x.shape[2]]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_max_pool_paths_match_reference(seed):
+    """Non-overlapping pools take the reshape fast path, overlapping ones the windows path;
+    integer-valued inputs make ties common, and some cases hold NaNs."""
+    rng = np.random.default_rng(seed)
+    pool = tuple(int(v) for v in rng.integers(1, 4, 2))
+    strides = pool if seed % 3 else tuple(int(v) for v in rng.integers(1, 4, 2))
+    padding = ["valid", "same"][seed % 2]
+    x = rng.integers(-2, 3, (2, int(rng.integers(3, 8)), int(rng.integers(3, 8)), 3)).astype(np.float64)
+    if seed % 4 == 0:
+        x[rng.random(x.shape) < 0.1] = np.nan
+    xt = Tensor(x, requires_grad=True)
+    y = F.max_pool2d(xt, pool, strides, padding)
+    g = rng.standard_normal(y.shape)
+    y.backward(g)
+    y_ref, dx_ref = reference_max_pool(x, g, pool, strides, padding)
+    np.testing.assert_array_equal(y.data, y_ref)
+    np.testing.assert_allclose(xt.grad, dx_ref, rtol=1e-12, atol=1e-12)  # overlaps sum in another order
