@@ -27,7 +27,7 @@ def default_cache_dir():
 
 
 def source_stamp(path):
-    """A string that changes when the file, or any file under the folder, changes."""
+    """A string that changes when the file, or any file or folder under the folder, changes."""
     path = Path(path)
     if path.is_file():
         st = path.stat()
@@ -35,6 +35,7 @@ def source_stamp(path):
     listing = hashlib.sha1()
     for root, dirs, files in os.walk(path):
         dirs.sort()
+        listing.update(f"{os.path.relpath(root, path)}/\n".encode())  # empty folders count
         for name in sorted(files):
             full = os.path.join(root, name)
             st = os.stat(full)

@@ -9,6 +9,7 @@ faces, since the cascade's smallest window is 24 pixels anyway.
 from functools import lru_cache
 
 import numpy as np
+from PIL import Image
 
 from .images import resize
 
@@ -24,10 +25,16 @@ def _cascade():
 
 
 def to_grey_uint8(image):
-    """Grey uint8 2-D version of a grey/RGB(A), uint8/float image."""
+    """Grey uint8 2-D version of a grey/RGB(A), uint8/float image.
+
+    uint8 colour goes through Pillow's ``convert('L')``, exactly as image files do in
+    :func:`~minifer.data.images.read_grey`, so a photo gives the same crop either way.
+    """
     image = np.asarray(image)
     if image.ndim == 3 and image.shape[-1] == 1:
         image = image[..., 0]
+    if image.ndim == 3 and image.dtype == np.uint8:
+        return np.asarray(Image.fromarray(np.ascontiguousarray(image[..., :3])).convert("L"))
     if image.ndim == 3:
         image = image[..., :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
     if image.dtype != np.uint8:
