@@ -18,7 +18,8 @@ from . import optimizers, random
 from .backend import to_numpy
 from .callbacks import Callback
 from .checkpoint import load_checkpoint, save_checkpoint
-from .data.batches import BatchSource, as_float_images
+from .data import BatchSource
+from .data.normalize import scale_01
 from .tensor import Tensor, no_grad
 
 LOSSES = ("sparse_categorical_crossentropy", "categorical_crossentropy")
@@ -174,7 +175,7 @@ class TrainingMixin:
         total, correct, n = 0.0, 0, len(x)
         with no_grad():
             for s in range(0, n, batch_size):
-                xb = Tensor(as_float_images(x[s:s + batch_size]))
+                xb = Tensor(scale_01(x[s:s + batch_size]))
                 wb = None if sample_weight is None else sample_weight[s:s + batch_size]
                 loss, hits = self._loss(xb, numpy.asarray(y[s:s + batch_size]), wb, training=False)
                 total += float(loss.data) * len(xb)
@@ -189,7 +190,7 @@ class TrainingMixin:
         outputs = []
         with no_grad():
             for s in range(0, len(x), batch_size):
-                outputs.append(to_numpy(self(Tensor(as_float_images(x[s:s + batch_size])), training=False).data))
+                outputs.append(to_numpy(self(Tensor(scale_01(x[s:s + batch_size])), training=False).data))
         return numpy.concatenate(outputs)
 
     # -- checkpoints -------------------------------------------------------------

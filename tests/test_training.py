@@ -8,7 +8,7 @@ import pytest
 import minifer
 from minifer import callbacks as cb
 from minifer import layers as L
-from minifer.data.batches import BatchSource
+from minifer.data import BatchSource
 from minifer.training import TrainingDiverged
 
 NUM_CLASSES = 3
