@@ -60,7 +60,8 @@ def _fold(index, size, mode, xp):
 def affine_resample(batch, matrices, fill_mode="nearest", cval=0.0):
     """Bilinearly resample a float (N, H, W, C) batch: ``out[n, r, c] = batch[n, A_n(r, c)]``.
 
-    ``matrices`` (N, 2, 3) map output to input coordinates (see :func:`affine_matrices`).
+    ``matrices`` (N, 2, 3), or (1, 2, 3) for all images, map output to input
+    coordinates (see :func:`affine_matrices`).
     Samples outside the image follow ``fill_mode`` (scipy.ndimage semantics for
     nearest/reflect/constant; ``wrap`` is truly periodic, as Keras documents it).
     """
@@ -68,7 +69,8 @@ def affine_resample(batch, matrices, fill_mode="nearest", cval=0.0):
         raise ValueError(f"fill_mode must be one of {FILL_MODES}, not {fill_mode!r}")
     xp = get_xp(batch)
     n, h, w, c = batch.shape
-    m = xp.asarray(matrices, dtype=xp.float32)[:, :, :, None, None]  # (n, 2, 3, 1, 1)
+    m = xp.broadcast_to(xp.asarray(matrices, dtype=xp.float32), (n, 2, 3))
+    m = m[:, :, :, None, None]  # (n, 2, 3, 1, 1): broadcasts against (h, 1) and (1, w)
     rows = xp.arange(h, dtype=xp.float32)[:, None]
     cols = xp.arange(w, dtype=xp.float32)[None, :]
     src_r = m[:, 0, 0] * rows + m[:, 0, 1] * cols + m[:, 0, 2]  # (n, h, w)

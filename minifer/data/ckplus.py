@@ -20,7 +20,7 @@ import numpy as np
 
 from .cache import cached
 from .classes import CKPLUS_CLASSES
-from .errors import DataError, DataNotFoundError, where
+from .errors import DataError, DataNotFoundError
 from .faces import face_crop_or_centre
 from .folder import list_class_images, raise_or_report, read_images
 from .images import is_image_file, resize

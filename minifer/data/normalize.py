@@ -3,15 +3,18 @@
 A model trained on standardised inputs is only usable with the same mean and std,
 so :class:`Normalizer` stores them as a JSON-able dict to save beside the weights.
 """
-import numpy as np
-
 from ..backend import get_xp
 
 
 def scale_01(images):
-    """uint8 images to float32 in [0, 1] (on the device that holds them)."""
+    """uint8 images to float32 in [0, 1]; float images are taken as already scaled.
+
+    The one input convention of training, evaluation and prediction, so they never disagree.
+    """
     xp = get_xp(images)
-    return images.astype(xp.float32) / xp.float32(255)
+    if images.dtype == xp.uint8:
+        return images.astype(xp.float32) / xp.float32(255)
+    return images.astype(xp.float32, copy=False)
 
 
 class Normalizer:
@@ -25,14 +28,14 @@ class Normalizer:
         self.mean, self.std = float(mean), float(std)
 
     def fit(self, x):
-        x = scale_01(x) if x.dtype == np.uint8 else x
+        x = scale_01(x)
         xp = get_xp(x)
         self.mean = float(xp.mean(x, dtype=xp.float64))
         self.std = float(xp.std(x, dtype=xp.float64)) or 1.0
         return self
 
     def __call__(self, x):
-        x = scale_01(x) if x.dtype == np.uint8 else x
+        x = scale_01(x)
         xp = get_xp(x)
         return (x - xp.float32(self.mean)) / xp.float32(self.std)
 

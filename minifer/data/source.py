@@ -7,6 +7,7 @@ augmentation) an uninterrupted run would have seen, without saving RNG state.
 import numpy as np
 
 from ..backend import get_xp
+from .normalize import scale_01
 
 
 def class_weights(y, n_classes):
@@ -24,8 +25,9 @@ def class_weights(y, n_classes):
 class BatchSource:
     """Batches ``(xb, yb, wb)`` of ``x`` (N, H, W, C) uint8 images and int labels ``y``.
 
-    ``xb`` is float32 scaled to [0, 1] and then augmented (``augmenter(xb, rng)``), on
-    the device that holds ``x``; ``yb`` int64; ``wb`` float32 per-sample weights, or
+    ``xb`` is float32 (uint8 ``x`` scaled to [0, 1], float ``x`` taken as already
+    scaled: see :func:`scale_01`) and then augmented (``augmenter(xb, rng)``), on the
+    device that holds ``x``; ``yb`` int64; ``wb`` float32 per-sample weights, or
     None without ``class_weight``.  ``class_weight``: None, "balanced" (see
     :func:`class_weights`, computed on this ``y``) or a dict {class: weight}
     (missing classes weigh 1).  ``len(source)`` is the number of batches per epoch.
@@ -35,10 +37,13 @@ class BatchSource:
                  class_weight=None, drop_last=False, n_classes=None):
         if len(x) != len(y):
             raise ValueError(f"x has {len(x)} images but y has {len(y)} labels")
+        if len(x) < (batch_size if drop_last else 1):
+            raise ValueError(f"{len(x)} images make no batch of {batch_size}"
+                             f"{' with drop_last' if drop_last else ''}")
         self.x, self.y = x, np.asarray(y, np.int64)
         self.batch_size, self.augmenter, self.shuffle = batch_size, augmenter, shuffle
         self.seed, self.drop_last = seed, drop_last
-        self.n_classes = n_classes or (int(self.y.max()) + 1 if len(self.y) else 0)
+        self.n_classes = n_classes or int(self.y.max()) + 1
         self.sample_weights = self._sample_weights(class_weight)
 
     def _sample_weights(self, class_weight):
@@ -66,7 +71,7 @@ class BatchSource:
         xp = get_xp(self.x)
         for b in range(len(self)):
             idx = order[b * self.batch_size:(b + 1) * self.batch_size]
-            xb = self.x[xp.asarray(idx)].astype(xp.float32) / xp.float32(255)
+            xb = scale_01(self.x[xp.asarray(idx)])
             if self.augmenter is not None:
                 xb = self.augmenter(xb, rng)
             wb = None if self.sample_weights is None else self.sample_weights[idx]
