@@ -8,7 +8,7 @@ within a couple of minutes on a CPU.  This script measures both and prints a tab
 The CNN uses PyTorch (CPU) as an *independent reference* that does not depend on
 minifer's own layers; PyTorch is imported only here, never by minifer.
 
-    python benchmarks/synthetic_difficulty.py [--n-train 4000] [--epochs 12]
+    python -m benchmarks.synthetic_difficulty [--n-train 4000] [--epochs 12] [--threads 2]
 """
 import argparse
 import time

@@ -1,6 +1,6 @@
 """Procedural grey faces in FER2013's seven classes: the offline default dataset.
 
-Each face is drawn in its own coordinates (u right, v down, the face about 1.4 wide)
+Each face is drawn in its own coordinates (u right, v down, in half image widths)
 from smooth masks -- an oval, hair, eyes, brows, nose and mouth -- whose shapes carry
 the expression: angry brows slant down to the nose over a tight mouth; disgust
 lowers the brows, wrinkles the nose and lifts one side of the upper lip; fear raises
