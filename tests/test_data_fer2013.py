@@ -228,7 +228,7 @@ def test_reader_returns_exactly_the_good_rows_or_names_the_first_bad_line(corrup
         np.testing.assert_array_equal(y, labels[good])
 
 
-def test_unreadable_file_is_a_data_error(tmp_path):
+def test_folder_without_a_copy_and_unreadable_file_are_explained(tmp_path):
     path = tmp_path / "fer2013.csv"
     path.mkdir()  # a folder with neither CSVs nor train/ test/
     with pytest.raises(DataNotFoundError, match="neither fer2013.csv nor icml_face_data.csv"):
