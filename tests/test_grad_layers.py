@@ -16,7 +16,7 @@ def random(seed, shape, low=-1.0, high=1.0):
 
 
 def check_layer(layer, x, seed, training=False, others=()):
-    """Build ``layer`` on float64 ``x``, perturb its weights so none sits at 0 or 1, then check."""
+    """Build ``layer`` on float64 ``x``, move its weights off their initial 0s and 1s, then check."""
     inputs = [x, *others]
     y = layer(inputs if others else x, training=training)
     assert all(w.dtype == numpy.float64 for w in layer.weights)
@@ -28,7 +28,7 @@ def check_layer(layer, x, seed, training=False, others=()):
         out = layer(inputs if others else x, training=training)
         return out + sum(layer.losses) if reg else out
 
-    check_gradients(scalar_plus_losses, [t for t in inputs] + layer.trainable_weights, seed)
+    check_gradients(scalar_plus_losses, inputs + layer.trainable_weights, seed)
     return y
 
 
@@ -86,7 +86,6 @@ def test_pooling_and_shape_layers(c):
     assume(c["k"] <= 4)
     values = numpy.random.default_rng(c["seed"]).permutation(c["n"] * c["h"] * c["w"] * c["c"]) * 0.1
     x = leaf(values.reshape(c["n"], c["h"], c["w"], c["c"]))  # no ties for max
-    assume(all(conv_output_length(n, c["k"], c["s"], c["padding"]) >= 1 for n in (c["h"], c["w"])))
     check_layer(L.MaxPooling2D(c["k"], c["s"], c["padding"]), x, c["seed"])
     check_layer(L.GlobalAveragePooling2D(), x, c["seed"])
     check_layer(L.Flatten(), x, c["seed"])

@@ -1,5 +1,6 @@
 """Float64 gradient checks of the Tensor arithmetic primitives, on shapes drawn by hypothesis."""
 import numpy
+import pytest
 from hypothesis import given, strategies as st
 from hypothesis.extra.numpy import array_shapes, broadcastable_shapes
 
@@ -71,7 +72,8 @@ def test_reshape_and_transpose(shape, seed):
     x = leaf(random(seed, shape))
     axes = tuple(numpy.random.default_rng(seed).permutation(len(shape)).tolist())
     check_gradients(lambda: x.reshape(-1), [x], seed)
-    check_gradients(lambda: x.transpose(*axes) * leaf(random(seed, shape)).transpose(*axes).data, [x], seed)
+    check_gradients(lambda: x.transpose(*axes), [x], seed)
+    check_gradients(lambda: x.transpose(axes), [x], seed)
     check_gradients(lambda: x.T, [x], seed)
 
 
@@ -87,7 +89,6 @@ def test_getitem(shape, seed):
 
 def test_the_check_catches_a_wrong_backward():
     """Guard against a checker that passes everything: a backward off by 1% must fail."""
-    import pytest
     from minifer.function import Function
 
     class AlmostSquare(Function):

@@ -9,7 +9,7 @@ from minifer import layers as L
 from minifer.layers import ShapeError
 
 
-def image(n=2, h=5, w=5, c=3, value=None):
+def image(n=2, h=5, w=5, c=3):
     data = numpy.random.default_rng(0).standard_normal((n, h, w, c)).astype(numpy.float32)
     return Tensor(data)
 
