@@ -54,8 +54,10 @@ def without_ties(seed, shape):
     return (values - values.mean()).reshape(shape)
 
 
-@given(geometry(max_kernel=4), seeds)
-def test_max_pool2d(g, seed):
+@given(geometry(max_kernel=4), st.booleans(), seeds)
+def test_max_pool2d(g, tiled, seed):
+    if tiled:  # strides == pool, as in the paper: the non-overlapping (reshape) path
+        g = {**g, "strides": g["kernel"]}
     x = leaf(without_ties(seed, (g["n"], g["h"], g["w"], g["c"])))
     check_gradients(lambda: F.max_pool2d(x, g["kernel"], g["strides"], g["padding"]), [x], seed)
 

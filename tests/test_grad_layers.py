@@ -87,6 +87,7 @@ def test_pooling_and_shape_layers(c):
     values = numpy.random.default_rng(c["seed"]).permutation(c["n"] * c["h"] * c["w"] * c["c"]) * 0.1
     x = leaf(values.reshape(c["n"], c["h"], c["w"], c["c"]))  # no ties for max
     check_layer(L.MaxPooling2D(c["k"], c["s"], c["padding"]), x, c["seed"])
+    check_layer(L.MaxPooling2D(c["k"], padding=c["padding"]), x, c["seed"])  # strides = pool: tiled windows
     check_layer(L.GlobalAveragePooling2D(), x, c["seed"])
     check_layer(L.Flatten(), x, c["seed"])
 

@@ -146,6 +146,7 @@ NAN_LAYERS = [
     ("PointwiseConv2D", lambda: L.PointwiseConv2D(2)),
     ("BatchNormalization", lambda: L.BatchNormalization()),
     ("MaxPooling2D", lambda: L.MaxPooling2D(2, padding="same")),
+    ("MaxPooling2D", lambda: L.MaxPooling2D(3, strides=1, padding="same")),  # overlapping windows
     ("GlobalAveragePooling2D", lambda: L.GlobalAveragePooling2D()),
     ("ReLU", lambda: L.ReLU()),
     ("Softmax", lambda: L.Softmax()),

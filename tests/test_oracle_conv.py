@@ -118,9 +118,11 @@ def test_separable_conv2d(g, filters, multiplier):
     compare(y, t_y, [(mx, tx, nhwc), (dkw, tdk, same), (pkw, tpk, same), (bw, tb, same)], g["seed"])
 
 
-@given(geometry(max_kernel=4))
-def test_max_pool2d(g):
+@given(geometry(max_kernel=4), st.booleans())
+def test_max_pool2d(g, tiled):
     """Inputs are a permutation (no ties), where max pooling's gradient is well defined."""
+    if tiled:  # strides == pool, as in the paper: the non-overlapping (reshape) path
+        g = {**g, "strides": g["kernel"]}
     shape = (g["n"], g["h"], g["w"], g["c"])
     x = (numpy.random.default_rng(g["seed"]).permutation(int(numpy.prod(shape))).reshape(shape) * 0.01
          ).astype(numpy.float32)
