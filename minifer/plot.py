@@ -4,6 +4,7 @@ import os
 import matplotlib
 
 matplotlib.use("Agg")  # files only; never needs a display
+import matplotlib.ticker  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy  # noqa: E402
 
@@ -25,6 +26,7 @@ def training_curves(history, path, title=None):
             if key in history:
                 ax.plot(numpy.arange(1, len(history[key]) + 1), history[key], label=label)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax.set_ylabel(metric)
         ax.set_title(f"model {metric}")
         ax.grid(alpha=0.3)

@@ -126,8 +126,8 @@ class TrainingMixin:
                 for cb in callbacks:
                     cb.on_epoch_end(epoch, logs)
                 if verbose:
-                    tqdm.write(f"Epoch {epoch + 1}/{epochs} - " + " - ".join(
-                        f"{k} {v:.4g}" if k == "lr" else f"{k} {v:.4f}" for k, v in logs.items()))
+                    tqdm.write(f"Epoch {epoch + 1}/{epochs} - {logs['time']:.1f}s - " + " - ".join(
+                        f"{k} {v:.3g}" if k == "lr" else f"{k} {v:.4f}" for k, v in logs.items() if k != "time"))
                 if self.stop_training:
                     break
         for cb in callbacks:
