@@ -43,7 +43,7 @@ def test_conv2d_paths_match_reference(monkeypatch, path, seed):
     n, c, f = int(rng.integers(1, 3)), int(rng.integers(1, 5)), int(rng.integers(1, 5))
     h, w_ = int(rng.integers(max(kh, 3), 9)), int(rng.integers(max(kw, 3), 9))
     monkeypatch.setattr(conv_module, "use_shifts", lambda *args: path == "shifts")
-    monkeypatch.setattr(shifts, "ROWS", 7)  # many ragged row blocks
+    monkeypatch.setattr(shifts, "block_rows", lambda c, f: 7)  # many ragged row blocks
     x = rng.standard_normal((n, h, w_, c))
     w = rng.standard_normal((kh, kw, c, f))
     b = rng.standard_normal(f)

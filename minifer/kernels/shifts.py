@@ -7,7 +7,10 @@ View the padded input (N, Hp, Wp, C) as a matrix of N*Hp*Wp pixel rows. Kernel t
 
 is kh*kw GEMMs on *contiguous* row slices: no im2col copy. The output lives on the padded
 grid; its first Ho x Wo corner of each image is the convolution, the rest is discarded.
-Rows are processed ``ROWS`` at a time so the running sum stays in the L2 cache.
+Rows are processed a block at a time so the running sum stays in the cache, and each
+block's GEMM stays under ``SINGLE_THREAD_MNK`` (m*n*k), the size below which OpenBLAS runs
+a GEMM on the calling thread: thousands of GEMMs each handed to 2 threads made an ARCH-1
+training step on the shared 2-core machine 12x slower (6 vs 71 images/s).
 
 Why: with the few channels of ARCH-1's 48x48 layers (C = 8-16) im2col copies 9*C
 floats per pixel in runs of only 3*C floats, and NumPy's strided copy dominated. Measured
@@ -18,7 +21,13 @@ channels (the discarded border is 78% extra work at 6x6) im2col stays faster, so
 """
 from ..backend import get_xp
 
-ROWS = 8192  # pixel rows per block: 8192 x 16 channels x 4 B = 512 KiB, half the L2
+SINGLE_THREAD_MNK = 65536 * 4  # OpenBLAS's GEMM_MULTITHREAD_THRESHOLD (4) x SMP_THRESHOLD_MIN
+MAX_ROWS = 8192
+
+
+def block_rows(c, f):
+    """Pixel rows per GEMM block for c -> f channels."""
+    return max(64, min(MAX_ROWS, SINGLE_THREAD_MNK // (c * f)))
 
 
 def use_shifts(x_shape, kernel, strides):
@@ -33,11 +42,12 @@ def _shifts(kernel, wp):
 
 
 def _shifted_sum(src, offsets, taps, out, start, stop):
-    """out[r] = sum_t src[r + offsets[t]] @ taps[t] for r in [start, stop), in L2-sized blocks."""
+    """out[r] = sum_t src[r + offsets[t]] @ taps[t] for r in [start, stop), block by block."""
     xp = get_xp(src)
-    tmp = xp.empty((min(ROWS, stop - start), out.shape[1]), dtype=out.dtype)
-    for r0 in range(start, stop, ROWS):
-        r1 = min(r0 + ROWS, stop)
+    rows = block_rows(*taps[0].shape)
+    tmp = xp.empty((min(rows, stop - start), out.shape[1]), dtype=out.dtype)
+    for r0 in range(start, stop, rows):
+        r1 = min(r0 + rows, stop)
         acc, t = out[r0:r1], tmp[:r1 - r0]
         xp.matmul(src[r0 + offsets[0]:r1 + offsets[0]], taps[0], out=acc)
         for offset, tap in zip(offsets[1:], taps[1:]):
@@ -84,8 +94,9 @@ def shift_conv_backward(g, xpad, w, padded_shape, w_shape):
         flat, grid = xpad.reshape(-1, c), gg[last:]
         dw = xp.zeros((kh * kw, c, f), dtype=g.dtype)
         part = xp.empty((c, f), dtype=g.dtype)
-        for r0 in range(0, total - last, ROWS):
-            r1 = min(r0 + ROWS, total - last)
+        rows = block_rows(c, f)
+        for r0 in range(0, total - last, rows):
+            r1 = min(r0 + rows, total - last)
             for t, s in enumerate(shifts):
                 xp.matmul(flat[r0 + s:r1 + s].T, grid[r0:r1], out=part)
                 dw[t] += part
