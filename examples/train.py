@@ -42,6 +42,8 @@ def parse_args(argv=None, arch=None):
     p.add_argument("--lr", type=float, default=0.01, help="Adam learning rate (the paper's 0.01)")
     p.add_argument("--l2", type=float, default=DEFAULT_L2, help="L2 factor on kernels (the paper states 0.2)")
     p.add_argument("--dropout", type=float, default=0.5, help="dropout after hidden Dense layers (ARCH-2/4)")
+    p.add_argument("--bn-momentum", type=float, default=0.99,
+                   help="BatchNormalization moving-average momentum (Keras's 0.99; 0.9 settles in ~10x fewer steps)")
     p.add_argument("--patience", type=int, default=20, help="early-stopping patience on val_loss")
     p.add_argument("--lr-patience", type=int, default=8, help="epochs without val_loss improvement before lr /10")
     p.add_argument("--no-augment", action="store_true", help="train without the paper's augmentation")
@@ -87,6 +89,9 @@ def run(args):
     if "dropout" in inspect.signature(models.BUILDERS[args.arch]).parameters:  # ARCH-2/4 only
         options["dropout"] = args.dropout
     model = models.get(args.arch, **options)
+    for layer in model.layers:
+        if isinstance(layer, minifer.layers.BatchNormalization):
+            layer.momentum = args.bn_momentum
     model.compile(minifer.optimizers.Adam(args.lr), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.summary()
     with atomic_write(str(out / "config.json"), "w") as f:

@@ -121,3 +121,21 @@ def test_model_builds_do_not_disturb_global_layer_numbering():
         first = Dense(1).name
         arch1()
         assert Dense(1).name == "dense_1" and first == "dense"
+
+
+def test_inference_equals_training_mode_once_the_moving_statistics_are_exact():
+    """With momentum 0 a training pass sets every BatchNorm's moving statistics to that batch's,
+    so inference on the same batch must give the training-mode output: the inference path
+    (moving mean, biased moving variance, epsilon) is exactly the training path."""
+    model = minifer.models.arch1(l2=None)
+    rng = numpy.random.default_rng(1)
+    for w in model.trainable_weights:  # non-trivial gammas and betas too
+        w.data = w.data + rng.normal(0, 0.1, w.shape).astype(w.dtype)
+    for layer in model.layers:
+        if isinstance(layer, minifer.layers.BatchNormalization):
+            layer.momentum = 0.0
+    x = minifer.Tensor(rng.random((6, 48, 48, 1), dtype=numpy.float32))
+    with minifer.no_grad():
+        trained = model(x, training=True).data
+        inferred = model(x, training=False).data
+    numpy.testing.assert_allclose(inferred, trained, atol=1e-5)
