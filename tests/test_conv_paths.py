@@ -1,11 +1,12 @@
-"""Every conv2d formulation (flat-shift GEMMs, im2col) against a plain per-tap reference, in float64."""
+"""Every conv2d formulation (flat-shift GEMMs, im2col, 1x1 GEMM) and the flat-shift depthwise
+convolution against plain per-tap references, in float64."""
 import numpy as np
 import pytest
 
 from minifer import functional as F
 from minifer.functional import conv as conv_module
 from minifer.functional.padding import conv_output_length, pad_amounts
-from minifer.kernels import shifts
+from minifer.kernels import depthwise, shifts
 from minifer.tensor import Tensor
 
 
@@ -33,13 +34,16 @@ def run(x, w, b, g, stride, padding):
     return y.data, xt.grad, wt.grad, bt.grad
 
 
-@pytest.mark.parametrize("path", ["shifts", "im2col"])
+@pytest.mark.parametrize("path", ["shifts", "im2col", "pointwise"])
 @pytest.mark.parametrize("seed", range(12))
 def test_conv2d_paths_match_reference(monkeypatch, path, seed):
     rng = np.random.default_rng(seed)
     stride = int(rng.integers(1, 4)) if path == "im2col" else 1
     padding = ["same", "valid"][seed % 2]
     kh, kw = (int(k) for k in rng.integers(1, 4, size=2))
+    if path == "pointwise":
+        kh = kw = 1
+    monkeypatch.setattr(conv_module, "COLS_BUDGET", int(rng.integers(1, 2000)))  # ragged batch chunks
     n, c, f = int(rng.integers(1, 3)), int(rng.integers(1, 5)), int(rng.integers(1, 5))
     h, w_ = int(rng.integers(max(kh, 3), 9)), int(rng.integers(max(kw, 3), 9))
     monkeypatch.setattr(conv_module, "use_shifts", lambda *args: path == "shifts")
@@ -116,3 +120,49 @@ def test_max_pool_paths_match_reference(seed):
     y_ref, dx_ref = reference_max_pool(x, g, pool, strides, padding)
     np.testing.assert_array_equal(y.data, y_ref)
     np.testing.assert_allclose(xt.grad, dx_ref, rtol=1e-12, atol=1e-12)  # overlaps sum in another order
+
+
+def reference_depthwise(x, w, g, stride, padding):
+    """Depthwise forward and both gradients, one channel and multiplier at a time."""
+    kh, kw, c, m = w.shape
+    (top, bottom), (left, right) = pad_amounts(x.shape[1:3], (kh, kw), (stride, stride), padding)
+    xpad = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
+    ho, wo = (conv_output_length(n, k, stride, padding) for n, k in zip(x.shape[1:3], (kh, kw)))
+    y = np.zeros((x.shape[0], ho, wo, c * m))
+    dxpad, dw = np.zeros_like(xpad), np.zeros_like(w)
+    for i in range(kh):
+        for j in range(kw):
+            tap = (slice(None), slice(i, i + stride * (ho - 1) + 1, stride), slice(j, j + stride * (wo - 1) + 1, stride))
+            for ch in range(c):
+                for k in range(m):
+                    y[..., ch * m + k] += xpad[tap][..., ch] * w[i, j, ch, k]
+                    dxpad[tap + (ch,)] += g[..., ch * m + k] * w[i, j, ch, k]
+                    dw[i, j, ch, k] = (xpad[tap][..., ch] * g[..., ch * m + k]).sum()
+    return y, dxpad[:, top:top + x.shape[1], left:left + x.shape[2]], dw
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_depthwise_matches_reference(monkeypatch, seed):
+    """Flat-shift depthwise: strides 1-3, both paddings, depth multiplier 1-2, with and without
+    bias and input gradient, in blocks small enough to leave ragged ends."""
+    rng = np.random.default_rng(100 + seed)
+    monkeypatch.setattr(depthwise, "BLOCK", int(rng.integers(1, 40)))
+    stride, m = int(rng.integers(1, 4)), int(rng.integers(1, 3))
+    padding = ["same", "valid"][seed % 2]
+    kh, kw = (int(k) for k in rng.integers(1, 4, size=2))
+    n, c = int(rng.integers(1, 3)), int(rng.integers(1, 5))
+    h, w_ = int(rng.integers(max(kh, 3), 9)), int(rng.integers(max(kw, 3), 9))
+    x, w = rng.standard_normal((n, h, w_, c)), rng.standard_normal((kh, kw, c, m))
+    b = rng.standard_normal(c * m) if seed % 3 else None
+    xt, wt = Tensor(x, requires_grad=seed % 4 != 0), Tensor(w, requires_grad=True)
+    bt = Tensor(b, requires_grad=True) if b is not None else None
+    y = F.depthwise_conv2d(xt, wt, bt, stride, padding)
+    g = rng.standard_normal(y.shape)
+    y.backward(g)
+    y_ref, dx_ref, dw_ref = reference_depthwise(x, w, g, stride, padding)
+    np.testing.assert_allclose(y.data, y_ref + (b if b is not None else 0), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(wt.grad, dw_ref, rtol=1e-10, atol=1e-10)
+    if xt.requires_grad:
+        np.testing.assert_allclose(xt.grad, dx_ref, rtol=1e-10, atol=1e-10)
+    if bt is not None:
+        np.testing.assert_allclose(bt.grad, g.sum(axis=(0, 1, 2)), rtol=1e-10)

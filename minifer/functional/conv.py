@@ -9,11 +9,12 @@ keeps the padded input only and rebuilds the patches in backward instead of keep
 from ..backend import get_xp
 from ..function import Function
 from ..kernels.columns import column_sum
+from ..kernels.depthwise import shifted_dot, shifted_mac
 from ..kernels.shifts import shift_conv, shift_conv_backward, use_shifts
 from ..kernels.windows import im2col, pad_nhwc, scatter_windows, tap_slice, unpad_nhwc, windows
 from .padding import as_pair, conv_output_length, pad_amounts
 
-COLS_BUDGET = 32 * 2 ** 20  # bytes of im2col patches built at once
+COLS_BUDGET = 2 ** 20  # bytes of im2col patches built at once
 
 
 def _geometry(x_shape, kernel, strides, padding):
@@ -38,17 +39,24 @@ class Conv2D(Function):
         kernel, f = w.shape[:2], w.shape[3]
         self.pads, self.out_hw = _geometry(x.shape, kernel, self.strides, self.padding)
         self.shifted = use_shifts(x.shape, kernel, self.strides)
+        self.pointwise = kernel == (1, 1) and self.strides == (1, 1)  # patches = x: plain GEMMs
         xpad = pad_nhwc(x, self.pads)
         n, pixels = x.shape[0], self.out_hw[0] * self.out_hw[1]
         if self.shifted:
             grid = shift_conv(xpad, w, self.out_hw)
             out = xp.add(grid, b) if b is not None else xp.ascontiguousarray(grid)
+        elif self.pointwise:
+            out = (x.reshape(-1, x.shape[3]) @ w.reshape(-1, f)).reshape(n, *self.out_hw, f)
+            if b is not None:
+                out += b
         else:
             wmat = w.reshape(-1, f)
             out = xp.empty((n * pixels, f), dtype=x.dtype)
-            for s in _chunks(n, pixels * wmat.shape[0] * x.itemsize):
-                cols = im2col(xpad[s], kernel, self.strides, self.out_hw)
-                xp.matmul(cols, wmat, out=out[s.start * pixels:s.stop * pixels])
+            chunks = _chunks(n, pixels * wmat.shape[0] * x.itemsize)
+            cols = xp.empty(((chunks[0].stop - chunks[0].start) * pixels, wmat.shape[0]), dtype=x.dtype)
+            for s in chunks:
+                rows = slice(s.start * pixels, s.stop * pixels)
+                xp.matmul(im2col(xpad[s], kernel, self.strides, self.out_hw, cols), wmat, out=out[rows])
             if b is not None:
                 out += b
             out = out.reshape(n, *self.out_hw, f)
@@ -66,25 +74,40 @@ class Conv2D(Function):
         if self.shifted:
             dxpad, dw = shift_conv_backward(g, self.xpad, self.w, self.padded_shape, self.w_shape)
             return (unpad_nhwc(dxpad, self.pads) if dxpad is not None else None), dw, db
+        if self.pointwise:
+            x2 = self.xpad.reshape(-1, c) if self.needs_grad[1] else None
+            dx = (g2 @ self.w.reshape(c, f).T).reshape(self.x_shape) if self.needs_grad[0] else None
+            return dx, (x2.T @ g2).reshape(self.w_shape) if x2 is not None else None, db
         dw = xp.zeros((kh * kw * c, f), dtype=g.dtype) if self.needs_grad[1] else None
         dxpad = None
         if self.needs_grad[0]:
             dxpad = xp.zeros(self.padded_shape, dtype=g.dtype)
             wmat_t = self.w.reshape(-1, f).T
-        for s in _chunks(n, pixels * kh * kw * c * g.itemsize):
+        chunks = _chunks(n, pixels * kh * kw * c * g.itemsize)
+        cols = xp.empty(((chunks[0].stop - chunks[0].start) * pixels, kh * kw * c), dtype=g.dtype)
+        part = xp.empty_like(dw) if dw is not None else None
+        for s in chunks:
             rows = g2[s.start * pixels:s.stop * pixels]
             if dw is not None:
-                dw += im2col(self.xpad[s], (kh, kw), self.strides, self.out_hw).T @ rows
+                dw += xp.matmul(im2col(self.xpad[s], (kh, kw), self.strides, self.out_hw, cols).T, rows, out=part)
             if dxpad is not None:
-                dcols = (rows @ wmat_t).reshape(s.stop - s.start, *self.out_hw, kh, kw, c)
-                scatter_windows(dcols, dxpad[s], (kh, kw), self.strides, self.out_hw)
+                dcols = xp.matmul(rows, wmat_t, out=cols[:rows.shape[0]])
+                scatter_windows(dcols.reshape(s.stop - s.start, *self.out_hw, kh, kw, c), dxpad[s],
+                                (kh, kw), self.strides, self.out_hw)
         dx = unpad_nhwc(dxpad, self.pads) if dxpad is not None else None
         dw = dw.reshape(self.w_shape) if dw is not None else None
         return dx, dw, db
 
 
 class DepthwiseConv2D(Function):
-    """Each input channel c convolved with its own M filters; output channel c*M + m."""
+    """Each input channel c convolved with its own M filters; output channel c*M + m.
+
+    Flat shift (``kernels/depthwise.py``): the stride-1 result on the padded grid, then the
+    strided, cropped corner (strides > 1 compute every position and keep 1 in sh*sw; no
+    network here uses them). With M > 1 the input's channels are repeated M times first, so
+    every tap is a plain (rows, C*M) multiply-add. Forward + backward of 256x24x24x32
+    (1 thread): strided per-tap views, einsum and per-tap sums 226 ms -> flat shift, see below.
+    """
 
     def __init__(self, strides, padding):
         self.strides, self.padding = as_pair(strides, "strides"), padding
@@ -94,36 +117,39 @@ class DepthwiseConv2D(Function):
         kh, kw, c, m = w.shape
         self.pads, self.out_hw = _geometry(x.shape, (kh, kw), self.strides, self.padding)
         xpad = pad_nhwc(x, self.pads)
-        out = xp.zeros((x.shape[0], *self.out_hw, c, m), dtype=x.dtype)
-        tmp = xp.empty_like(out)
-        for i in range(kh):
-            for j in range(kw):
-                xp.multiply(xpad[tap_slice(i, j, self.strides, self.out_hw)][..., None], w[i, j], out=tmp)
-                out += tmp
-        out = out.reshape(x.shape[0], *self.out_hw, c * m)
-        if b is not None:
-            out += b
-        self.xpad = xpad if self.needs_grad[1] else None
+        n, hp, wp, _ = xpad.shape
+        flat = xpad.reshape(-1, c)
+        if m > 1:
+            flat = xp.repeat(flat, m, axis=1)
+        self.shifts = [i * wp + j for i in range(kh) for j in range(kw)]
+        grid = xp.empty((flat.shape[0], c * m), dtype=x.dtype)
+        # grid rows from ``rows`` on are never read: no output pixel lies there
+        shifted_mac(flat, self.shifts, w.reshape(kh * kw, c * m), grid, flat.shape[0] - self.shifts[-1])
+        out = grid.reshape(n, hp, wp, c * m)[tap_slice(0, 0, self.strides, self.out_hw)]
+        out = xp.add(out, b) if b is not None else xp.ascontiguousarray(out)
+        self.flat = flat if self.needs_grad[1] else None
         self.w = w if self.needs_grad[0] else None
-        self.x_shape, self.w_shape = x.shape, w.shape
+        self.x_shape, self.w_shape, self.padded_shape = x.shape, w.shape, xpad.shape
         return out
 
     def backward(self, g):
         xp = get_xp(g)
         kh, kw, c, m = self.w_shape
-        g5 = g.reshape(g.shape[0], *self.out_hw, c, m)
+        n, hp, wp, _ = self.padded_shape
+        last, total = self.shifts[-1], n * hp * wp
+        # g on the padded grid (zeros where no output pixel is), after ``last`` zero rows
+        gg = xp.zeros((last + total, c * m), dtype=g.dtype)
+        gg[last:].reshape(n, hp, wp, c * m)[tap_slice(0, 0, self.strides, self.out_hw)] = g
         dx = dw = None
-        if self.needs_grad[1]:
-            win = windows(self.xpad, (kh, kw), self.strides, self.out_hw)
-            dw = xp.einsum("nhwijc,nhwcm->ijcm", win, g5)
         if self.needs_grad[0]:
-            n = g.shape[0]
-            dxpad = xp.zeros((n, self.x_shape[1] + sum(self.pads[0]), self.x_shape[2] + sum(self.pads[1]), c), dtype=g.dtype)
-            for i in range(kh):
-                for j in range(kw):
-                    dxpad[tap_slice(i, j, self.strides, self.out_hw)] += (g5 * self.w[i, j]).sum(axis=-1)
-            dx = unpad_nhwc(dxpad, self.pads)
-        db = g.reshape(-1, c * m).sum(axis=0) if len(self.needs_grad) > 2 and self.needs_grad[2] else None
+            dflat = xp.empty((total, c * m), dtype=g.dtype)
+            shifted_mac(gg, [last - s for s in self.shifts], self.w.reshape(kh * kw, c * m), dflat, total)
+            if m > 1:
+                dflat = dflat.reshape(total, c, m).sum(axis=2)
+            dx = unpad_nhwc(dflat.reshape(n, hp, wp, c), self.pads)
+        if self.needs_grad[1]:
+            dw = shifted_dot(self.flat, self.shifts, gg[last:], total - last).reshape(self.w_shape)
+        db = column_sum(g.reshape(-1, c * m)) if len(self.needs_grad) > 2 and self.needs_grad[2] else None
         return dx, dw, db
 
 

@@ -25,10 +25,14 @@ def windows(x, kernel, strides, out_hw):
     return xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
 
 
-def im2col(x, kernel, strides, out_hw):
-    """Patch matrix (N*Ho*Wo, kh*kw*C) in Keras's kernel order (kh, kw, C)."""
+def im2col(x, kernel, strides, out_hw, buffer):
+    """Patch matrix (N*Ho*Wo, kh*kw*C) in Keras's kernel order (kh, kw, C), copied into the
+    front rows of the reused 2-D ``buffer``."""
+    xp = get_xp(x)
     n, c = x.shape[0], x.shape[3]
-    return windows(x, kernel, strides, out_hw).reshape(n * out_hw[0] * out_hw[1], kernel[0] * kernel[1] * c)
+    cols = buffer[:n * out_hw[0] * out_hw[1]]
+    xp.copyto(cols.reshape(n, *out_hw, *kernel, c), windows(x, kernel, strides, out_hw))
+    return cols
 
 
 def tap_slice(i, j, strides, out_hw):
