@@ -6,7 +6,7 @@ import pytest
 from minifer import functional as F
 from minifer.functional import conv as conv_module
 from minifer.functional.padding import conv_output_length, pad_amounts
-from minifer.kernels import depthwise, shifts
+from minifer.kernels import columns, depthwise, shifts
 from minifer.tensor import Tensor
 
 
@@ -166,3 +166,29 @@ def test_depthwise_matches_reference(monkeypatch, seed):
         np.testing.assert_allclose(xt.grad, dx_ref, rtol=1e-10, atol=1e-10)
     if bt is not None:
         np.testing.assert_allclose(bt.grad, g.sum(axis=(0, 1, 2)), rtol=1e-10)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_batch_norm_blocks_match_reference(monkeypatch, seed):
+    """Training and inference batch norm walk the data in blocks of whole rows: tiny, ragged
+    blocks must give the textbook formulas (float64)."""
+    rng = np.random.default_rng(200 + seed)
+    monkeypatch.setattr(columns, "BLOCK", int(rng.integers(1, 50)))
+    shape = (int(rng.integers(2, 4)), int(rng.integers(1, 5)), int(rng.integers(1, 5)), int(rng.integers(1, 6)))
+    x, g = rng.standard_normal(shape), rng.standard_normal(shape)
+    gamma, beta = rng.standard_normal(shape[-1]), rng.standard_normal(shape[-1])
+    xt, gt, bt = (Tensor(a, requires_grad=True) for a in (x, gamma, beta))
+    mean, var = Tensor(np.zeros(shape[-1])), Tensor(np.ones(shape[-1]))
+    y = F.batch_norm(xt, gt, bt, mean, var, training=True, momentum=0.0)
+    y.backward(g)
+    mu, sigma2 = x.mean(axis=(0, 1, 2)), x.var(axis=(0, 1, 2))
+    xhat = (x - mu) / np.sqrt(sigma2 + 1e-3)
+    count = x.size // shape[-1]
+    dxhat = g * gamma
+    dx_ref = (dxhat - dxhat.mean(axis=(0, 1, 2)) - xhat * (dxhat * xhat).sum(axis=(0, 1, 2)) / count) / np.sqrt(sigma2 + 1e-3)
+    np.testing.assert_allclose(y.data, xhat * gamma + beta, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(xt.grad, dx_ref, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(gt.grad, (g * xhat).sum(axis=(0, 1, 2)), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(bt.grad, g.sum(axis=(0, 1, 2)), rtol=1e-10, atol=1e-10)
+    inferred = F.batch_norm(Tensor(x), gt, bt, mean, var, training=False)  # momentum 0: the batch's statistics
+    np.testing.assert_allclose(inferred.data, xhat * gamma + beta, rtol=1e-10, atol=1e-10)
