@@ -192,3 +192,16 @@ def test_batch_norm_blocks_match_reference(monkeypatch, seed):
     np.testing.assert_allclose(bt.grad, g.sum(axis=(0, 1, 2)), rtol=1e-10, atol=1e-10)
     inferred = F.batch_norm(Tensor(x), gt, bt, mean, var, training=False)  # momentum 0: the batch's statistics
     np.testing.assert_allclose(inferred.data, xhat * gamma + beta, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("pool", [(2, 2), (3, 2)])
+def test_max_pool_non_finite_gradient_reaches_only_the_first_maximum(pool):
+    """A NaN or inf gradient goes to the winning position only, the rest of its window gets 0."""
+    rng = np.random.default_rng(7)
+    x = rng.integers(-2, 3, (2, 6, 6, 3)).astype(np.float64)
+    xt = Tensor(x, requires_grad=True)
+    y = F.max_pool2d(xt, pool)
+    g = rng.standard_normal(y.shape)
+    g[0, 0, 0, 0], g[1, 1, 1, 2] = np.nan, np.inf
+    y.backward(g)
+    np.testing.assert_allclose(xt.grad, reference_max_pool(x, g, pool, pool, "valid")[1])

@@ -8,10 +8,13 @@ from .. import ops
 
 class MaxPool2D(Function):
     """Non-overlapping pools (strides == pool, ARCH-1's 2x2/2) split each axis into
-    (out, pool) with a reshape view and take running maxima tap by tap: no window copy, no
-    argmax. Measured at 256x48x48x16 forward + backward: 265 -> 204 ms. Overlapping pools
-    copy the windows and take argmax. Both give the first maximum the gradient, and a
-    window holding NaN outputs NaN and sends its gradient to the first NaN."""
+    (out, pool) with a reshape view: no window copy, no argmax. The maximum is taken over the
+    pool's rows first (runs of a whole image row) and then over its columns; the first-max
+    index is built with uint8 arithmetic on contiguous arrays, and backward multiplies g by
+    each tap's mask. Measured at 256x48x48x16 forward + backward: 265 ms (windows + argmax)
+    -> 204 (running maxima, masked copies) -> 53 (1 thread, loaded machine). Overlapping pools copy the windows and
+    take argmax. Both give the first maximum the gradient, and a window holding NaN outputs
+    NaN and sends its gradient to the first NaN."""
 
     def __init__(self, pool_size, strides, padding):
         self.pool = as_pair(pool_size, "pool_size")
@@ -28,22 +31,21 @@ class MaxPool2D(Function):
         xpad = pad_nhwc(x, self.pads, value=-xp.inf)  # padding never wins a window
         self.padded_shape = xpad.shape
         if self.pool == self.strides:
-            taps = self._taps(xpad)
-            y = taps[0].copy()
-            for tap in taps[1:]:
-                xp.maximum(y, tap, out=y)  # NaN-propagating
+            (ph, pw), (ho, wo) = self.pool, self.out_hw
+            blocks = xpad[:, :ho * ph, :wo * pw].reshape(xpad.shape[0], ho, ph, wo, pw, xpad.shape[3])
+            rows = blocks[:, :, 0].copy()  # (N, Ho, Wo, pw, C), NaN-propagating maxima
+            for i in range(1, ph):
+                xp.maximum(rows, blocks[:, :, i], out=rows)
+            y = rows[:, :, :, 0].copy()
+            for j in range(1, pw):
+                xp.maximum(y, rows[:, :, :, j], out=y)
+            taps = [blocks[:, :, i, :, j] for i in range(ph) for j in range(pw)]
             self.argmax = self._first_max(taps, y) if any(self.needs_grad) else None
             return y
         n, c = x.shape[0], x.shape[3]
         flat = windows(xpad, self.pool, self.strides, self.out_hw).reshape(n, *self.out_hw, -1, c)
         self.argmax = flat.argmax(axis=3).astype(xp.uint8 if flat.shape[3] < 256 else xp.int32)
         return xp.take_along_axis(flat, self.argmax[:, :, :, None].astype(xp.intp), axis=3)[:, :, :, 0]
-
-    def _taps(self, xpad):
-        """Views (N, Ho, Wo, C) of each pool position (i, j) of non-overlapping windows."""
-        (ph, pw), (ho, wo) = self.pool, self.out_hw
-        blocks = xpad[:, :ho * ph, :wo * pw].reshape(xpad.shape[0], ho, ph, wo, pw, xpad.shape[3])
-        return [blocks[:, :, i, :, j] for i in range(ph) for j in range(pw)]
 
     def _first_max(self, taps, y):
         """Index of the first tap equal to the maximum (or the first NaN where y is NaN)."""
@@ -54,7 +56,7 @@ class MaxPool2D(Function):
             hit = taps[t] == y
             if has_nan:
                 hit |= xp.isnan(taps[t])
-            xp.copyto(index, t, where=hit)
+            index -= (index - t) * hit  # index = t where hit (index > t here: no wrap-around)
         return index
 
     def backward(self, g):
@@ -62,9 +64,14 @@ class MaxPool2D(Function):
         if self.pool == self.strides:
             (ph, pw), (ho, wo) = self.pool, self.out_hw
             n, c = g.shape[0], g.shape[3]
-            blocks = xp.zeros((n, ho, ph, wo, pw, c), dtype=g.dtype)
+            blocks = xp.empty((n, ho, ph, wo, pw, c), dtype=g.dtype)
+            finite = bool(xp.isfinite(g).all())  # else g * False would spread inf/NaN to the window
             for t in range(ph * pw):
-                xp.copyto(blocks[:, :, t // pw, :, t % pw], g, where=self.argmax == t)
+                hit = self.argmax == t
+                if finite:
+                    xp.multiply(g, hit, out=blocks[:, :, t // pw, :, t % pw])
+                else:
+                    blocks[:, :, t // pw, :, t % pw] = xp.where(hit, g, 0)
             dxpad = blocks.reshape(n, ho * ph, wo * pw, c)
             if dxpad.shape != self.padded_shape:  # rows/columns no window reached
                 dxpad = xp.zeros(self.padded_shape, dtype=g.dtype)
