@@ -6,7 +6,7 @@ from ..function import Function
 class ReLU(Function):
     def forward(self, x):
         y = get_xp(x).maximum(x, 0)  # NaN stays NaN
-        self.positive = y > 0
+        self.positive = y > 0 if self.needs_grad[0] else None
         return y
 
     def backward(self, g):
