@@ -6,12 +6,16 @@ is split with the extra pixel at the bottom/right (PyTorch would put it top/left
 """
 
 
+def check_padding(padding):
+    if padding not in ("same", "valid"):
+        raise ValueError(f'padding must be "same" or "valid", got {padding!r}')
+    return padding
+
+
 def conv_output_length(size, kernel, stride, padding):
-    if padding == "same":
+    if check_padding(padding) == "same":
         return -(-size // stride)
-    if padding == "valid":
-        return max((size - kernel) // stride + 1, 0)
-    raise ValueError(f'padding must be "same" or "valid", got {padding!r}')
+    return max((size - kernel) // stride + 1, 0)
 
 
 def same_padding(size, kernel, stride):
@@ -25,7 +29,7 @@ def pad_amounts(in_hw, kernel, strides, padding):
     """((top, bottom), (left, right)) for an NHWC input of spatial size ``in_hw``."""
     if padding == "valid":
         return (0, 0), (0, 0)
-    conv_output_length(1, 1, 1, padding)  # validates the name
+    check_padding(padding)
     return tuple(same_padding(n, k, s) for n, k, s in zip(in_hw, kernel, strides))
 
 

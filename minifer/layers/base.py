@@ -11,6 +11,7 @@ import numpy
 
 from .. import initializers, regularizers
 from ..backend import get_xp, to_numpy
+from ..functional.padding import conv_output_length
 from ..tensor import Tensor
 
 _name_counts = {}
@@ -101,6 +102,17 @@ class Layer:
         if self.built and self._weights and not isinstance(shape, list) and shape[-1] != self.input_shape[-1]:
             self.shape_error(f"was built for inputs with {self.input_shape[-1]} channels (input shape "
                              f"{_fmt(self.input_shape)}), got input shape {_fmt(shape)}")
+        self.compute_output_shape(shape)  # raises where no output fits (a kernel larger than its input)
+
+    def window_output_shape(self, input_shape, window, strides, padding, channels, what="kernel"):
+        """(N, Ho, Wo, channels) of a sliding ``what`` ("kernel" or "pool"), or this layer's ShapeError."""
+        n, h, w, _ = input_shape
+        out = [conv_output_length(size, k, s, padding) if size is not None else None
+               for size, k, s in zip((h, w), window, strides)]
+        if any(o is not None and o < 1 for o in out):
+            self.shape_error(f"has {what} {window}, larger than its {padding!r} input "
+                             f"of spatial size {(h, w)} (input shape {input_shape})")
+        return (n, *out, channels)
 
     def shape_error(self, message):
         raise ShapeError(f"{type(self).__name__} layer '{self.name}' {message}")

@@ -1,7 +1,7 @@
 """Convolution layers in Keras's NHWC layout: Conv2D, DepthwiseConv2D, PointwiseConv2D, SeparableConv2D."""
 from .. import activations, regularizers
 from .. import functional as F
-from ..functional.padding import as_pair, conv_output_length
+from ..functional.padding import as_pair, check_padding
 from .base import Layer
 
 
@@ -14,9 +14,7 @@ class _Conv(Layer):
         super().__init__(**kwargs)
         self.kernel_size = as_pair(kernel_size, "kernel_size")
         self.strides = as_pair(strides, "strides")
-        if padding not in ("same", "valid"):
-            raise ValueError(f'padding must be "same" or "valid", got {padding!r}')
-        self.padding = padding
+        self.padding = check_padding(padding)
         self.activation = activation
         self._activation = activations.get(activation)
         self.use_bias = use_bias
@@ -27,17 +25,8 @@ class _Conv(Layer):
         raise NotImplementedError
 
     def compute_output_shape(self, input_shape):
-        n, h, w, c = input_shape
-        out_hw = [conv_output_length(size, k, s, self.padding) if size is not None else None
-                  for size, k, s in zip((h, w), self.kernel_size, self.strides)]
-        if any(o is not None and o < 1 for o in out_hw):
-            self.shape_error(f"has kernel {self.kernel_size}, larger than its {self.padding!r} input "
-                             f"of spatial size {(h, w)} (input shape {input_shape})")
-        return (n, *out_hw, self.out_channels(c))
-
-    def check_input_shape(self, shape):
-        super().check_input_shape(shape)
-        self.compute_output_shape(shape)
+        return self.window_output_shape(input_shape, self.kernel_size, self.strides, self.padding,
+                                        self.out_channels(input_shape[-1]))
 
     def add_bias(self, channels, dtype):
         if self.use_bias:

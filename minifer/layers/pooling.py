@@ -1,6 +1,6 @@
 """MaxPooling2D, GlobalAveragePooling2D and Flatten."""
 from .. import functional as F
-from ..functional.padding import as_pair, conv_output_length
+from ..functional.padding import as_pair, check_padding
 from .base import Layer
 
 
@@ -11,22 +11,11 @@ class MaxPooling2D(Layer):
         super().__init__(**kwargs)
         self.pool_size = as_pair(pool_size, "pool_size")
         self.strides = as_pair(strides, "strides") if strides is not None else self.pool_size
-        if padding not in ("same", "valid"):
-            raise ValueError(f'padding must be "same" or "valid", got {padding!r}')
-        self.padding = padding
+        self.padding = check_padding(padding)
 
     def compute_output_shape(self, input_shape):
-        n, h, w, c = input_shape
-        out = [conv_output_length(size, k, s, self.padding) if size is not None else None
-               for size, k, s in zip((h, w), self.pool_size, self.strides)]
-        if any(o is not None and o < 1 for o in out):
-            self.shape_error(f"has pool {self.pool_size}, larger than its {self.padding!r} input "
-                             f"of spatial size {(h, w)} (input shape {input_shape})")
-        return (n, *out, c)
-
-    def check_input_shape(self, shape):
-        super().check_input_shape(shape)
-        self.compute_output_shape(shape)
+        return self.window_output_shape(input_shape, self.pool_size, self.strides, self.padding,
+                                        input_shape[-1], what="pool")
 
     def call(self, x, training=False):
         return F.max_pool2d(x, self.pool_size, self.strides, self.padding)
