@@ -1,16 +1,36 @@
 """ReLU, softmax and a numerically stable log-softmax (max subtracted before exp)."""
 from ..backend import get_xp
 from ..function import Function
+from ..kernels.parallel import for_ranges
+
+PIECE = 65536  # elements: smaller arrays stay on one thread
 
 
 class ReLU(Function):
+    """Flat passes split over the threads in 64K-element pieces (``kernels/parallel.py``)."""
+
     def forward(self, x):
-        y = get_xp(x).maximum(x, 0)  # NaN stays NaN
-        self.positive = y > 0 if self.needs_grad[0] else None
-        return y
+        xp = get_xp(x)
+        x1 = xp.ascontiguousarray(x).reshape(-1)
+        y = xp.empty_like(x1)
+        self.positive = xp.empty(x1.shape, dtype=bool) if self.needs_grad[0] else None
+
+        def relu(a, b):
+            xp.maximum(x1[a:b], 0, out=y[a:b])  # NaN stays NaN
+            if self.positive is not None:
+                xp.greater(y[a:b], 0, out=self.positive[a:b])
+
+        for_ranges(relu, xp, 0, x1.size, align=PIECE)
+        if self.positive is not None:
+            self.positive = self.positive.reshape(x.shape)
+        return y.reshape(x.shape)
 
     def backward(self, g):
-        return (g * self.positive,)
+        xp = get_xp(g)
+        g1, mask = xp.ascontiguousarray(g).reshape(-1), self.positive.reshape(-1)
+        dx = xp.empty_like(g1)
+        for_ranges(lambda a, b: xp.multiply(g1[a:b], mask[a:b], out=dx[a:b]), xp, 0, g1.size, align=PIECE)
+        return (dx.reshape(g.shape),)
 
 
 class Softmax(Function):

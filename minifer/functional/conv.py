@@ -10,7 +10,8 @@ rebuilds the patches in backward instead of keeping them.
 """
 from ..backend import get_xp
 from ..function import Function
-from ..kernels.columns import column_sum
+from ..kernels.columns import add_parts, column_sum
+from ..kernels.parallel import for_ranges
 from ..kernels.depthwise import shifted_dot, shifted_mac
 from ..kernels.shifts import shift_conv, shift_conv_backward, use_shifts
 from ..kernels.windows import im2col, pad_nhwc, scatter_windows, tap_slice, unpad_nhwc, windows
@@ -55,10 +56,14 @@ class Conv2D(Function):
             wmat = w.reshape(-1, f)
             out = xp.empty((n * pixels, f), dtype=x.dtype)
             chunks = _chunks(n, pixels * wmat.shape[0] * x.itemsize)
-            cols = xp.empty(((chunks[0].stop - chunks[0].start) * pixels, wmat.shape[0]), dtype=x.dtype)
-            for s in chunks:
-                rows = slice(s.start * pixels, s.stop * pixels)
-                xp.matmul(im2col(xpad[s], kernel, self.strides, self.out_hw, cols), wmat, out=out[rows])
+
+            def patches_times_w(i, j):  # chunks[i:j], on one thread
+                cols = xp.empty(((chunks[0].stop - chunks[0].start) * pixels, wmat.shape[0]), dtype=x.dtype)
+                for s in chunks[i:j]:
+                    rows = slice(s.start * pixels, s.stop * pixels)
+                    xp.matmul(im2col(xpad[s], kernel, self.strides, self.out_hw, cols), wmat, out=out[rows])
+
+            for_ranges(patches_times_w, xp, 0, len(chunks))
             if b is not None:
                 out += b
             out = out.reshape(n, *self.out_hw, f)
@@ -80,22 +85,29 @@ class Conv2D(Function):
             x2 = self.xpad.reshape(-1, c) if self.needs_grad[1] else None
             dx = (g2 @ self.w.reshape(c, f).T).reshape(self.x_shape) if self.needs_grad[0] else None
             return dx, (x2.T @ g2).reshape(self.w_shape) if x2 is not None else None, db
-        dw = xp.zeros((kh * kw * c, f), dtype=g.dtype) if self.needs_grad[1] else None
         dxpad = None
         if self.needs_grad[0]:
             dxpad = xp.zeros(self.padded_shape, dtype=g.dtype)
             wmat_t = self.w.reshape(-1, f).T
         chunks = _chunks(n, pixels * kh * kw * c * g.itemsize)
-        cols = xp.empty(((chunks[0].stop - chunks[0].start) * pixels, kh * kw * c), dtype=g.dtype)
-        part = xp.empty_like(dw) if dw is not None else None
-        for s in chunks:
-            rows = g2[s.start * pixels:s.stop * pixels]
-            if dw is not None:
-                dw += xp.matmul(im2col(self.xpad[s], (kh, kw), self.strides, self.out_hw, cols).T, rows, out=part)
-            if dxpad is not None:
-                dcols = xp.matmul(rows, wmat_t, out=cols[:rows.shape[0]])
-                scatter_windows(dcols.reshape(s.stop - s.start, *self.out_hw, kh, kw, c), dxpad[s],
-                                (kh, kw), self.strides, self.out_hw)
+
+        def chunk_grads(i, j):  # chunks[i:j] on one thread: its part of dw, its images of dxpad
+            cols = xp.empty(((chunks[0].stop - chunks[0].start) * pixels, kh * kw * c), dtype=g.dtype)
+            dw = part = None
+            if self.needs_grad[1]:
+                dw, part = xp.zeros((kh * kw * c, f), dtype=g.dtype), xp.empty((kh * kw * c, f), dtype=g.dtype)
+            for s in chunks[i:j]:
+                rows = g2[s.start * pixels:s.stop * pixels]
+                if dw is not None:
+                    dw += xp.matmul(im2col(self.xpad[s], (kh, kw), self.strides, self.out_hw, cols).T, rows, out=part)
+                if dxpad is not None:
+                    dcols = xp.matmul(rows, wmat_t, out=cols[:rows.shape[0]])
+                    scatter_windows(dcols.reshape(s.stop - s.start, *self.out_hw, kh, kw, c), dxpad[s],
+                                    (kh, kw), self.strides, self.out_hw)
+            return dw
+
+        parts = for_ranges(chunk_grads, xp, 0, len(chunks))
+        dw = add_parts(parts) if self.needs_grad[1] else None
         dx = unpad_nhwc(dxpad, self.pads) if dxpad is not None else None
         dw = dw.reshape(self.w_shape) if dw is not None else None
         return dx, dw, db

@@ -7,7 +7,7 @@ unbiased one). Inference uses the moving statistics and is a per-channel affine 
 """
 from ..backend import get_xp
 from ..function import Function
-from ..kernels.columns import blocks, column_sum, tiled
+from ..kernels.columns import add_parts, blocks, column_sum, over_blocks, tiled
 
 
 class BatchNormTrain(Function):
@@ -25,17 +25,26 @@ class BatchNormTrain(Function):
         x1 = xp.ascontiguousarray(x).reshape(-1)
         count, spans = x1.size // c, blocks(x1.size, c)
         self.mean = column_sum(x1.reshape(-1, c)) / count
-        xc, y, tmp = xp.empty_like(x1), xp.empty_like(x1), xp.empty(spans[0][1] - spans[0][0], dtype=x.dtype)
-        mean, var = tiled(self.mean, spans), xp.zeros(c, dtype=x.dtype)
-        for a, b in spans:
-            xp.subtract(x1[a:b], mean[:b - a], out=xc[a:b])
-            var += column_sum(xp.square(xc[a:b], out=tmp[:b - a]).reshape(-1, c))
-        self.var = var / count
+        xc, y = xp.empty_like(x1), xp.empty_like(x1)
+        mean = tiled(self.mean, spans)
+
+        def center(part):  # xc = x - mean, and the part's column sums of xc**2
+            var, tmp = xp.zeros(c, dtype=x.dtype), xp.empty(spans[0][1] - spans[0][0], dtype=x.dtype)
+            for a, b in part:
+                xp.subtract(x1[a:b], mean[:b - a], out=xc[a:b])
+                var += column_sum(xp.square(xc[a:b], out=tmp[:b - a]).reshape(-1, c))
+            return var
+
+        self.var = add_parts(over_blocks(center, xp, spans)) / count
         self.inv_std = 1.0 / xp.sqrt(self.var + self.epsilon)
         scale, shift = tiled(self.inv_std * gamma, spans), tiled(beta, spans)
-        for a, b in spans:
-            xp.multiply(xc[a:b], scale[:b - a], out=y[a:b])
-            y[a:b] += shift[:b - a]
+
+        def normalise(part):
+            for a, b in part:
+                xp.multiply(xc[a:b], scale[:b - a], out=y[a:b])
+                y[a:b] += shift[:b - a]
+
+        over_blocks(normalise, xp, spans)
         self.xc, self.gamma = xc, gamma
         return y.reshape(x.shape)
 
@@ -44,11 +53,16 @@ class BatchNormTrain(Function):
         c = g.shape[-1]
         g1 = xp.ascontiguousarray(g).reshape(-1)
         count, spans = g1.size // c, blocks(g1.size, c)
-        tmp = xp.empty(spans[0][1] - spans[0][0], dtype=g.dtype)
-        dbeta, gxc = xp.zeros(c, dtype=g.dtype), xp.zeros(c, dtype=g.dtype)
-        for a, b in spans:
-            dbeta += column_sum(g1[a:b].reshape(-1, c))
-            gxc += column_sum(xp.multiply(g1[a:b], self.xc[a:b], out=tmp[:b - a]).reshape(-1, c))
+        width = spans[0][1] - spans[0][0]
+
+        def sums(part):  # the part's column sums of g and of g * xc
+            sg, sgx, tmp = xp.zeros(c, dtype=g.dtype), xp.zeros(c, dtype=g.dtype), xp.empty(width, dtype=g.dtype)
+            for a, b in part:
+                sg += column_sum(g1[a:b].reshape(-1, c))
+                sgx += column_sum(xp.multiply(g1[a:b], self.xc[a:b], out=tmp[:b - a]).reshape(-1, c))
+            return xp.stack([sg, sgx])
+
+        dbeta, gxc = add_parts(over_blocks(sums, xp, spans))
         dgamma = gxc * self.inv_std
         scale = self.gamma * self.inv_std
         # dx = scale * g - xc * (scale * inv_std * dgamma / count) - scale * dbeta / count
@@ -56,11 +70,16 @@ class BatchNormTrain(Function):
         slope = tiled(scale * self.inv_std * dgamma / count, spans)
         shift = tiled(scale * dbeta / count, spans)
         dx = xp.empty_like(g1)
-        for a, b in spans:
-            n = b - a
-            xp.multiply(g1[a:b], gain[:n], out=dx[a:b])
-            dx[a:b] -= xp.multiply(self.xc[a:b], slope[:n], out=tmp[:n])
-            dx[a:b] -= shift[:n]
+
+        def grad(part):
+            tmp = xp.empty(width, dtype=g.dtype)
+            for a, b in part:
+                n = b - a
+                xp.multiply(g1[a:b], gain[:n], out=dx[a:b])
+                dx[a:b] -= xp.multiply(self.xc[a:b], slope[:n], out=tmp[:n])
+                dx[a:b] -= shift[:n]
+
+        over_blocks(grad, xp, spans)
         return dx.reshape(g.shape), dgamma, dbeta
 
 
@@ -75,9 +94,13 @@ class Affine(Function):
         spans = blocks(x1.size, x.shape[-1])
         gain, offset = tiled(scale, spans), tiled(shift, spans)
         y = xp.empty_like(x1)
-        for a, b in spans:
-            xp.multiply(x1[a:b], gain[:b - a], out=y[a:b])
-            y[a:b] += offset[:b - a]
+
+        def affine(part):
+            for a, b in part:
+                xp.multiply(x1[a:b], gain[:b - a], out=y[a:b])
+                y[a:b] += offset[:b - a]
+
+        over_blocks(affine, xp, spans)
         return y.reshape(x.shape)
 
     def backward(self, g):

@@ -1,6 +1,7 @@
 """Max pooling (first maximum of a window wins, as in TensorFlow) and global average pooling."""
 from ..backend import get_xp
 from ..function import Function
+from ..kernels.parallel import for_ranges
 from ..kernels.windows import pad_nhwc, tap_slice, unpad_nhwc, windows
 from .padding import as_pair, conv_output_length, pad_amounts
 from .. import ops
@@ -32,15 +33,23 @@ class MaxPool2D(Function):
         self.padded_shape = xpad.shape
         if self.pool == self.strides:
             (ph, pw), (ho, wo) = self.pool, self.out_hw
-            blocks = xpad[:, :ho * ph, :wo * pw].reshape(xpad.shape[0], ho, ph, wo, pw, xpad.shape[3])
-            rows = blocks[:, :, 0].copy()  # (N, Ho, Wo, pw, C), NaN-propagating maxima
-            for i in range(1, ph):
-                xp.maximum(rows, blocks[:, :, i], out=rows)
-            y = rows[:, :, :, 0].copy()
-            for j in range(1, pw):
-                xp.maximum(y, rows[:, :, :, j], out=y)
-            taps = [blocks[:, :, i, :, j] for i in range(ph) for j in range(pw)]
-            self.argmax = self._first_max(taps, y) if any(self.needs_grad) else None
+            n, c = xpad.shape[0], xpad.shape[3]
+            blocks = xpad[:, :ho * ph, :wo * pw].reshape(n, ho, ph, wo, pw, c)
+            y = xp.empty((n, ho, wo, c), dtype=x.dtype)
+            self.argmax = xp.empty(y.shape, dtype=xp.uint8 if ph * pw < 256 else xp.int32) if any(self.needs_grad) else None
+
+            def pool(a, b):  # images [a, b)
+                rows = blocks[a:b, :, 0].copy()  # (b - a, Ho, Wo, pw, C), NaN-propagating maxima
+                for i in range(1, ph):
+                    xp.maximum(rows, blocks[a:b, :, i], out=rows)
+                ya = y[a:b]
+                ya[...] = rows[:, :, :, 0]
+                for j in range(1, pw):
+                    xp.maximum(ya, rows[:, :, :, j], out=ya)
+                if self.argmax is not None:
+                    self.argmax[a:b] = self._first_max([blocks[a:b, :, i, :, j] for i in range(ph) for j in range(pw)], ya)
+
+            for_ranges(pool, xp, 0, n)  # images split over the threads
             return y
         n, c = x.shape[0], x.shape[3]
         flat = windows(xpad, self.pool, self.strides, self.out_hw).reshape(n, *self.out_hw, -1, c)
@@ -66,12 +75,16 @@ class MaxPool2D(Function):
             n, c = g.shape[0], g.shape[3]
             blocks = xp.empty((n, ho, ph, wo, pw, c), dtype=g.dtype)
             finite = bool(xp.isfinite(g).all())  # else g * False would spread inf/NaN to the window
-            for t in range(ph * pw):
-                hit = self.argmax == t
-                if finite:
-                    xp.multiply(g, hit, out=blocks[:, :, t // pw, :, t % pw])
-                else:
-                    blocks[:, :, t // pw, :, t % pw] = xp.where(hit, g, 0)
+
+            def spread(a, b):  # images [a, b)
+                for t in range(ph * pw):
+                    hit = self.argmax[a:b] == t
+                    if finite:
+                        xp.multiply(g[a:b], hit, out=blocks[a:b, :, t // pw, :, t % pw])
+                    else:
+                        blocks[a:b, :, t // pw, :, t % pw] = xp.where(hit, g[a:b], 0)
+
+            for_ranges(spread, xp, 0, n)
             dxpad = blocks.reshape(n, ho * ph, wo * pw, c)
             if dxpad.shape != self.padded_shape:  # rows/columns no window reached
                 dxpad = xp.zeros(self.padded_shape, dtype=g.dtype)

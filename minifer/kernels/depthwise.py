@@ -14,6 +14,7 @@ Kernel gradient per tap as a multiply and a BLAS column sum (``ones @ block``) 1
 against ``einsum('pc,pc->c')`` per tap 14-16 ms and accumulating the products 14 ms.
 """
 from ..backend import get_xp
+from .parallel import for_ranges
 
 BLOCK = 65536  # elements per block
 
@@ -24,39 +25,52 @@ def _step(channels):
 
 def shifted_mac(src, offsets, taps, out, rows):
     """out[r] = sum_t src[r + offsets[t]] * taps[t] for r < rows (rows past it are left as
-    they are); ``src`` and ``out`` are contiguous (R, C), ``taps`` is (T, C)."""
+    they are); ``src`` and ``out`` are contiguous (R, C), ``taps`` is (T, C). The rows are
+    split over the threads (``kernels/parallel.py``)."""
     xp = get_xp(src)
     c = src.shape[1]
     step = min(_step(c), rows)
     tiles = xp.tile(taps, (1, step))  # (T, step * C): each tap's weights, once per row
     src1, out1 = src.reshape(-1), out.reshape(-1)
-    tmp = xp.empty(tiles.shape[1], dtype=out.dtype)
-    for r0 in range(0, rows, step):
-        n = (min(r0 + step, rows) - r0) * c
-        acc, t = out1[r0 * c:r0 * c + n], tmp[:n]
-        a = (r0 + offsets[0]) * c
-        xp.multiply(src1[a:a + n], tiles[0, :n], out=acc)
-        for offset, tile in zip(offsets[1:], tiles[1:]):
-            a = (r0 + offset) * c
-            xp.multiply(src1[a:a + n], tile[:n], out=t)
-            acc += t
+
+    def mac(start, stop):
+        tmp = xp.empty(tiles.shape[1], dtype=out.dtype)
+        for r0 in range(start, stop, step):
+            n = (min(r0 + step, stop) - r0) * c
+            acc, t = out1[r0 * c:r0 * c + n], tmp[:n]
+            a = (r0 + offsets[0]) * c
+            xp.multiply(src1[a:a + n], tiles[0, :n], out=acc)
+            for offset, tile in zip(offsets[1:], tiles[1:]):
+                a = (r0 + offset) * c
+                xp.multiply(src1[a:a + n], tile[:n], out=t)
+                acc += t
+
+    for_ranges(mac, xp, 0, rows)
 
 
 def shifted_dot(src, offsets, g, rows):
-    """(T, C) array: [t, c] = sum over r < rows of src[r + offsets[t], c] * g[r, c]."""
+    """(T, C) array: [t, c] = sum over r < rows of src[r + offsets[t], c] * g[r, c]; one
+    partial per thread, added in order."""
     xp = get_xp(src)
     c = src.shape[1]
     step = min(_step(c), rows)
-    out = xp.zeros((len(offsets), c), dtype=g.dtype)
     ones = xp.ones(step, dtype=g.dtype)
     src1, g1 = src.reshape(-1), g.reshape(-1)
-    tmp = xp.empty(step * c, dtype=g.dtype)
-    for r0 in range(0, rows, step):
-        r1 = min(r0 + step, rows)
-        n = (r1 - r0) * c
-        t, gb = tmp[:n], g1[r0 * c:r0 * c + n]
-        for k, offset in enumerate(offsets):
-            a = (r0 + offset) * c
-            xp.multiply(src1[a:a + n], gb, out=t)
-            out[k] += ones[:r1 - r0] @ t.reshape(-1, c)
-    return out
+
+    def dot(start, stop):
+        out = xp.zeros((len(offsets), c), dtype=g.dtype)
+        tmp = xp.empty(step * c, dtype=g.dtype)
+        for r0 in range(start, stop, step):
+            r1 = min(r0 + step, stop)
+            n = (r1 - r0) * c
+            t, gb = tmp[:n], g1[r0 * c:r0 * c + n]
+            for k, offset in enumerate(offsets):
+                a = (r0 + offset) * c
+                xp.multiply(src1[a:a + n], gb, out=t)
+                out[k] += ones[:r1 - r0] @ t.reshape(-1, c)
+        return out
+
+    parts = for_ranges(dot, xp, 0, rows)
+    for part in parts[1:]:
+        parts[0] += part
+    return parts[0]

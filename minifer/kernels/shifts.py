@@ -20,6 +20,7 @@ channels (the discarded border is 78% extra work at 6x6) im2col stays faster, so
 ``conv2d`` picks per layer (see ``use_shifts``).
 """
 from ..backend import get_xp
+from .parallel import for_ranges
 
 SINGLE_THREAD_MNK = 65536 * 4  # OpenBLAS's GEMM_MULTITHREAD_THRESHOLD (4) x SMP_THRESHOLD_MIN
 MAX_ROWS = 8192
@@ -55,6 +56,21 @@ def _shifted_sum(src, offsets, taps, out, start, stop):
             acc += t
 
 
+def _shifted_dw(src, offsets, g, start, stop):
+    """(T, C, F) array: [t] = sum over r in [start, stop) of outer(src[r + offsets[t]], g[r])."""
+    xp = get_xp(src)
+    c, f = src.shape[1], g.shape[1]
+    dw = xp.zeros((len(offsets), c, f), dtype=g.dtype)
+    part = xp.empty((c, f), dtype=g.dtype)
+    rows = block_rows(c, f)
+    for r0 in range(start, stop, rows):
+        r1 = min(r0 + rows, stop)
+        for t, s in enumerate(offsets):
+            xp.matmul(src[r0 + s:r1 + s].T, g[r0:r1], out=part)
+            dw[t] += part
+    return dw
+
+
 def shift_conv(xpad, w, out_hw):
     """Stride-1 convolution of padded NHWC ``xpad``; returns a strided (N, Ho, Wo, F) view."""
     xp = get_xp(xpad)
@@ -64,7 +80,8 @@ def shift_conv(xpad, w, out_hw):
     shifts = _shifts((kh, kw), wp)
     grid = xp.empty((flat.shape[0], f), dtype=xpad.dtype)
     # rows past the last valid pixel would read beyond the input: they are never used
-    _shifted_sum(flat, shifts, list(w.reshape(kh * kw, c, f)), grid, 0, flat.shape[0] - shifts[-1])
+    taps = list(w.reshape(kh * kw, c, f))
+    for_ranges(lambda a, b: _shifted_sum(flat, shifts, taps, grid, a, b), xp, 0, flat.shape[0] - shifts[-1])
     return grid.reshape(n, hp, wp, f)[:, :out_hw[0], :out_hw[1]]
 
 
@@ -89,17 +106,14 @@ def shift_conv_backward(g, xpad, w, padded_shape, w_shape):
         dxpad = xp.empty((total, c), dtype=g.dtype)
         # contiguous transposed taps: 48x48x16->16 input gradient 84-98 -> 60-75 ms
         taps_t = list(xp.ascontiguousarray(w.reshape(kh * kw, c, f).transpose(0, 2, 1)))
-        _shifted_sum(gg, [last - s for s in shifts], taps_t, dxpad, 0, total)
+        back = [last - s for s in shifts]
+        for_ranges(lambda a, b: _shifted_sum(gg, back, taps_t, dxpad, a, b), xp, 0, total)
         dxpad = dxpad.reshape(n, hp, wp, c)
     if xpad is not None:
         flat, grid = xpad.reshape(-1, c), gg[last:]
-        dw = xp.zeros((kh * kw, c, f), dtype=g.dtype)
-        part = xp.empty((c, f), dtype=g.dtype)
-        rows = block_rows(c, f)
-        for r0 in range(0, total - last, rows):
-            r1 = min(r0 + rows, total - last)
-            for t, s in enumerate(shifts):
-                xp.matmul(flat[r0 + s:r1 + s].T, grid[r0:r1], out=part)
-                dw[t] += part
+        parts = for_ranges(lambda a, b: _shifted_dw(flat, shifts, grid, a, b), xp, 0, total - last)
+        dw = parts[0]
+        for part in parts[1:]:
+            dw += part
         dw = dw.reshape(w_shape)
     return dxpad, dw

@@ -1,0 +1,48 @@
+"""The thread pool helper: ranges cover exactly, results equal serial, runs repeat bit for bit."""
+import numpy as np
+import pytest
+
+from minifer.kernels import parallel
+from minifer.kernels.depthwise import shifted_dot, shifted_mac
+from minifer.kernels.shifts import shift_conv, shift_conv_backward
+
+
+@pytest.mark.parametrize("start,stop,parts,align", [(0, 10, 2, 1), (3, 100, 3, 8), (0, 5, 8, 1), (7, 8, 2, 4), (0, 65, 2, 64)])
+def test_split_covers_exactly(start, stop, parts, align):
+    ranges = parallel.split(start, stop, parts, align)
+    assert ranges[0][0] == start and ranges[-1][1] == stop
+    assert all(b > a for a, b in ranges) and len(ranges) <= parts
+    assert all(r[1] == s[0] for r, s in zip(ranges, ranges[1:]))
+    assert all((b - start) % align == 0 for _, b in ranges[:-1])
+
+
+def test_for_ranges_in_order_and_serial_fallback():
+    out = parallel.for_ranges(lambda a, b: list(range(a, b)), np, 0, 101, threads=3)
+    assert sum(out, []) == list(range(101))
+    assert parallel.for_ranges(lambda a, b: (a, b), np, 0, 101, threads=1) == [(0, 101)]
+    assert parallel.for_ranges(lambda a, b: (a, b), object(), 0, 101, threads=4) == [(0, 101)]  # not NumPy: no pool
+
+
+def _kernels(threads, monkeypatch):
+    monkeypatch.setattr(parallel, "THREADS", threads)
+    rng = np.random.default_rng(0)
+    xpad = rng.standard_normal((3, 9, 9, 5), dtype=np.float32)
+    w = rng.standard_normal((3, 3, 5, 4), dtype=np.float32)
+    g = rng.standard_normal((3, 7, 7, 4), dtype=np.float32)
+    y = np.ascontiguousarray(shift_conv(xpad, w, (7, 7)))
+    dx, dw = shift_conv_backward(g, xpad, w, xpad.shape, w.shape)
+    src = rng.standard_normal((200, 6), dtype=np.float32)
+    taps = rng.standard_normal((4, 6), dtype=np.float32)
+    mac = np.zeros_like(src)
+    shifted_mac(src, [0, 1, 10, 11], taps, mac, 189)
+    dot = shifted_dot(src, [0, 1, 10, 11], src, 189)
+    return y, dx, dw, mac, dot
+
+
+def test_threaded_kernels_match_serial_and_repeat(monkeypatch):
+    serial = _kernels(1, monkeypatch)
+    threaded = _kernels(2, monkeypatch)
+    again = _kernels(2, monkeypatch)
+    for s, t, u in zip(serial, threaded, again):
+        np.testing.assert_allclose(t, s, rtol=1e-5, atol=1e-5)
+        assert np.array_equal(t, u)  # bit-for-bit for a fixed thread count
