@@ -3,7 +3,8 @@
 Thread counts must be fixed before NumPy is imported (OpenBLAS reads them once), so each
 benchmark calls ``set_threads`` first. NumPy's BLAS follows ``OPENBLAS_NUM_THREADS`` /
 ``OMP_NUM_THREADS`` (threadpoolctl is not a dependency); PyTorch gets ``torch.set_num_threads``.
-Elementwise NumPy work is single-threaded whatever the setting.
+minifer's thread pool (``minifer/kernels/parallel.py``) reads the same count, splits its kernels'
+blocks over that many threads and then sets OpenBLAS to one thread.
 """
 import os
 import statistics

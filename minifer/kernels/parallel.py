@@ -13,6 +13,13 @@ else ``os.cpu_count()``. On CuPy (GPU kernels are parallel already) or with one 
 under OpenBLAS's threading threshold (``kernels/shifts.py``); while the pool is on, NumPy's
 OpenBLAS is also told to use one thread (``blas_single_thread``), so no BLAS call spreads
 itself over cores the pool already uses, and no OpenBLAS worker spin-waits for a busy core.
+MINIFER_NUM_THREADS=1 turns both off (the single-threaded code path, OpenBLAS as configured).
+
+Measured on the 2-core EPYC while another training job kept both cores busy (load 3-4.5):
+ARCH-1 at 2 threads (``benchmarks/train_step.py --threads 2``) went from 17 to 191 training
+images/s and 101 to 713 inference, almost all of it from OpenBLAS no longer spin-waiting; the
+48x48x16 -> 16 flat-shift forward 163 -> 93 ms with the pool. Whole-step gains from the second
+core itself could not be measured with that core busy (1 vs 2 pool threads within noise).
 """
 import ctypes
 import os
