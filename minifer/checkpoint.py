@@ -9,15 +9,15 @@ import os
 
 import numpy
 
-from .backend import to_numpy
-from .io import assign_weights, atomic_write
+from .io import assign_weights, atomic_write, weight_arrays
 
 
 def save_checkpoint(path, model, optimizer, state, arrays=None):
-    payload = {f"weights/{w.name}": to_numpy(w.data) for w in model.weights}
-    payload.update({f"optimizer/{k}": v for k, v in optimizer.state_dict()["slots"].items()})
+    optimizer_state = optimizer.state_dict()
+    payload = {f"weights/{name}": a for name, a in weight_arrays(model).items()}
+    payload.update({f"optimizer/{k}": v for k, v in optimizer_state.pop("slots").items()})
     payload.update(arrays or {})
-    state = {**state, "optimizer_iterations": optimizer.iterations, "learning_rate": optimizer.learning_rate}
+    state = {**state, "optimizer": optimizer_state}
     payload["state"] = numpy.frombuffer(json.dumps(state).encode("utf-8"), dtype=numpy.uint8)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with atomic_write(os.fspath(path), "wb") as f:
@@ -38,6 +38,5 @@ def load_checkpoint(path, model, optimizer):
     weights = {k[len("weights/"):]: arrays.pop(k) for k in list(arrays) if k.startswith("weights/")}
     assign_weights(model, weights, source=path)
     slots = {k[len("optimizer/"):]: arrays.pop(k) for k in list(arrays) if k.startswith("optimizer/")}
-    optimizer.load_state_dict({"iterations": state["optimizer_iterations"],
-                               "learning_rate": state["learning_rate"], "slots": slots})
+    optimizer.load_state_dict({**state["optimizer"], "slots": slots})
     return state, arrays

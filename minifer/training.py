@@ -62,7 +62,10 @@ class TrainingMixin:
             raise ValueError(f"unknown metrics {sorted(unknown)}; supported: ['accuracy']")
         self.optimizer = optimizers.get(optimizer)
         self.loss, self.metrics, self.label_smoothing = loss, tuple(metrics or ()), float(label_smoothing)
-        self.history = History()
+
+    def _require_compiled(self, what):
+        if self.optimizer is None:
+            raise RuntimeError(f"call model.compile(...) before {what}()")
 
     # -- one batch ---------------------------------------------------------------
     def _loss(self, x, y, sample_weight, training):
@@ -95,10 +98,10 @@ class TrainingMixin:
         ``resume`` is a checkpoint written by ``ModelCheckpoint`` (or by Ctrl-C): training
         continues from its epoch and batch exactly as if it had never stopped.
         """
-        if self.optimizer is None:
-            raise RuntimeError("call model.compile(...) before fit()")
+        self._require_compiled("fit")
         source = x if isinstance(x, BatchSource) else BatchSource(
             x, y, batch_size=batch_size, augmenter=augmenter, shuffle=shuffle, seed=seed, class_weight=class_weight)
+        self.history = History()  # one per fit, as in Keras; a resumed fit reloads the earlier epochs
         callbacks = [self.history] + list(callbacks or [])
         for cb in callbacks:
             cb.set_model(self)
@@ -172,6 +175,7 @@ class TrainingMixin:
     # -- inference -------------------------------------------------------------
     def evaluate(self, x, y, batch_size=256, sample_weight=None):
         """Loss (with L2 penalties) and accuracy in inference mode, as a dict."""
+        self._require_compiled("evaluate")
         total, correct, n = 0.0, 0, len(x)
         with no_grad():
             for s in range(0, n, batch_size):
@@ -181,7 +185,7 @@ class TrainingMixin:
                 total += float(loss.data) * len(xb)
                 correct += hits
         logs = {"loss": total / n}
-        if "accuracy" in getattr(self, "metrics", ("accuracy",)):
+        if "accuracy" in self.metrics:
             logs["accuracy"] = correct / n
         return logs
 
@@ -197,9 +201,7 @@ class TrainingMixin:
     def save_checkpoint(self, path):
         """Everything needed to resume: weights, optimizer, position, callbacks, random state."""
         epoch, batch = getattr(self, "_position", (0, 0))
-        state = {"epoch": epoch, "batch": batch, "running": list(self._running),
-                 "optimizer": {"class": type(self.optimizer).__name__, **self.optimizer.get_config()},
-                 "random": random.get_state(),
+        state = {"epoch": epoch, "batch": batch, "running": list(self._running), "random": random.get_state(),
                  "callbacks": [{"class": type(cb).__name__, "state": cb.state_dict()} for cb in self._callbacks]}
         arrays = {f"callbacks/{i}/{k}": a for i, cb in enumerate(self._callbacks) for k, a in cb.arrays().items()}
         save_checkpoint(path, self, self.optimizer, state, arrays)

@@ -203,3 +203,19 @@ def test_csv_logger_writes_every_epoch(data, tmp_path):
     rows = (tmp_path / "history.csv").read_text().strip().splitlines()
     assert rows[0].split(",")[:3] == ["epoch", "loss", "accuracy"]
     assert [r.split(",")[0] for r in rows[1:]] == ["1", "2"]
+
+
+def test_each_fit_returns_its_own_history(data):
+    (x, y), _ = data
+    model = small_model()
+    model.fit(x, y, batch_size=64, epochs=2, verbose=0)
+    second = model.fit(x, y, batch_size=64, epochs=1, verbose=0)
+    assert second.epoch == [0] and len(second.history["loss"]) == 1
+
+
+def test_evaluate_before_compile_says_so(data):
+    _, (vx, vy) = data
+    model = small_model()
+    model.optimizer = None  # as freshly built
+    with pytest.raises(RuntimeError, match=r"compile\(\.\.\.\) before evaluate"):
+        model.evaluate(vx, vy)
