@@ -13,7 +13,7 @@ from ..function import Function
 from ..kernels.columns import add_parts, column_sum
 from ..kernels.parallel import for_ranges
 from ..kernels.depthwise import shifted_dot, shifted_mac
-from ..kernels.shifts import shift_conv, shift_conv_backward, use_shifts
+from ..kernels.shifts import shift_conv, shift_conv_backward, tap_offsets, use_shifts
 from ..kernels.windows import im2col, pad_nhwc, scatter_windows, tap_slice, unpad_nhwc, windows
 from .padding import as_pair, conv_output_length, pad_amounts
 
@@ -135,7 +135,7 @@ class DepthwiseConv2D(Function):
         flat = xpad.reshape(-1, c)
         if m > 1:
             flat = xp.repeat(flat, m, axis=1)
-        self.shifts = [i * wp + j for i in range(kh) for j in range(kw)]
+        self.shifts = tap_offsets((kh, kw), wp)
         grid = xp.empty((flat.shape[0], c * m), dtype=x.dtype)
         # grid rows from ``rows`` on are never read: no output pixel lies there
         shifted_mac(flat, self.shifts, w.reshape(kh * kw, c * m), grid, flat.shape[0] - self.shifts[-1])

@@ -20,6 +20,7 @@ channels (the discarded border is 78% extra work at 6x6) im2col stays faster, so
 ``conv2d`` picks per layer (see ``use_shifts``).
 """
 from ..backend import get_xp
+from .columns import add_parts
 from .parallel import for_ranges
 
 SINGLE_THREAD_MNK = 65536 * 4  # OpenBLAS's GEMM_MULTITHREAD_THRESHOLD (4) x SMP_THRESHOLD_MIN
@@ -38,7 +39,8 @@ def use_shifts(x_shape, kernel, strides):
     return strides == (1, 1) and kh * kw > 1 and 1 < c < 32 and border < 1.25
 
 
-def _shifts(kernel, wp):
+def tap_offsets(kernel, wp):
+    """Row offset of each kernel tap (i, j) in a padded image of row width ``wp`` flattened to pixel rows."""
     return [i * wp + j for i in range(kernel[0]) for j in range(kernel[1])]
 
 
@@ -77,7 +79,7 @@ def shift_conv(xpad, w, out_hw):
     kh, kw, c, f = w.shape
     n, hp, wp, _ = xpad.shape
     flat = xpad.reshape(-1, c)
-    shifts = _shifts((kh, kw), wp)
+    shifts = tap_offsets((kh, kw), wp)
     grid = xp.empty((flat.shape[0], f), dtype=xpad.dtype)
     # rows past the last valid pixel would read beyond the input: they are never used
     taps = list(w.reshape(kh * kw, c, f))
@@ -95,7 +97,7 @@ def shift_conv_backward(g, xpad, w, padded_shape, w_shape):
     xp = get_xp(g)
     kh, kw, c, f = w_shape
     n, hp, wp, _ = padded_shape
-    shifts = _shifts((kh, kw), wp)
+    shifts = tap_offsets((kh, kw), wp)
     last = shifts[-1]
     total = n * hp * wp
     # g on the padded grid (zeros outside Ho x Wo), after ``last`` leading zero rows
@@ -111,9 +113,6 @@ def shift_conv_backward(g, xpad, w, padded_shape, w_shape):
         dxpad = dxpad.reshape(n, hp, wp, c)
     if xpad is not None:
         flat, grid = xpad.reshape(-1, c), gg[last:]
-        parts = for_ranges(lambda a, b: _shifted_dw(flat, shifts, grid, a, b), xp, 0, total - last)
-        dw = parts[0]
-        for part in parts[1:]:
-            dw += part
+        dw = add_parts(for_ranges(lambda a, b: _shifted_dw(flat, shifts, grid, a, b), xp, 0, total - last))
         dw = dw.reshape(w_shape)
     return dxpad, dw
