@@ -262,7 +262,7 @@ def _fits(shape, expected):
 def _without_softmax(layer, x, training):
     """The output layer's values before its softmax: the input of a softmax layer, or the
     layer run with a linear activation (Dense and Conv keep theirs in ``_activation``)."""
-    if isinstance(layer, Softmax) or isinstance(layer, Activation):
+    if isinstance(layer, (Softmax, Activation)):
         return x
     saved, layer._activation = layer._activation, (lambda v: v)
     try:

@@ -155,11 +155,3 @@ class ImageAugmenter:
         n, h, w, _ = batch.shape
         return affine_resample(batch, self.random_matrices(n, h, w, rng),
                                self.fill_mode, self.cval)
-
-    def config(self):
-        """The constructor arguments, JSON-able, to record with a training run."""
-        return {"rotation_range": self.rotation_range,
-                "width_shift_range": self.width_shift_range,
-                "height_shift_range": self.height_shift_range,
-                "zoom_range": list(self.zoom_range), "horizontal_flip": self.horizontal_flip,
-                "fill_mode": self.fill_mode, "cval": self.cval}

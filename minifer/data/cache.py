@@ -5,18 +5,19 @@ when that folder is not writable, in ``$MINIFER_CACHE`` or ``~/.cache/minifer``.
 Its name is keyed on the loader and its options; inside it stores a *stamp* of the
 source (size and mtime of the file, or of every file under a folder), and a stamp
 that no longer matches means the source changed and it is parsed again.
-Writes go to a temporary file in the same folder and are then ``os.replace``d, so a
-crash or a concurrent reader never sees half a cache file.  Only plain arrays are
+Writes go through ``minifer.io.atomic_save_npz`` (a temporary file in the same folder,
+fsynced, then ``os.replace``d), so a crash or a concurrent reader never sees half a cache file.  Only plain arrays are
 stored and read with ``allow_pickle=False``.
 """
 import hashlib
 import json
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
+
+from ..io.atomic import atomic_save_npz
 
 FORMAT_VERSION = 1
 
@@ -68,15 +69,7 @@ def _read(path, stamp):
 
 def _write_atomic(path, arrays):
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    atomic_save_npz(path, arrays)  # the names end in .npz already, so this writes ``path``
 
 
 def cached(source, loader, options, parse, enabled=True):
