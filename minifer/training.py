@@ -111,6 +111,7 @@ class TrainingMixin:
         start_epoch, start_batch, self._running = 0, 0, (0.0, 0, 0)
         if resume is not None:
             start_epoch, start_batch = self._restore(resume, callbacks)
+        self._position = (start_epoch, start_batch)
         for cb in callbacks:
             cb.on_train_begin()
         with _StopOnInterrupt() as interrupt:
@@ -200,7 +201,7 @@ class TrainingMixin:
     # -- checkpoints -------------------------------------------------------------
     def save_checkpoint(self, path):
         """Everything needed to resume: weights, optimizer, position, callbacks, random state."""
-        epoch, batch = getattr(self, "_position", (0, 0))
+        epoch, batch = self._position
         state = {"epoch": epoch, "batch": batch, "running": list(self._running), "random": random.get_state(),
                  "callbacks": [{"class": type(cb).__name__, "state": cb.state_dict()} for cb in self._callbacks]}
         arrays = {f"callbacks/{i}/{k}": a for i, cb in enumerate(self._callbacks) for k, a in cb.arrays().items()}
