@@ -1,10 +1,38 @@
-"""minifer: a small, readable deep-learning library on NumPy and CuPy."""
-from .tensor import Tensor, no_grad  # first: ops and Function build on it
-from . import functional, initializers, layers, optimizers, random, regularizers
+"""minifer: a small, readable deep-learning library on NumPy and CuPy.
+
+The package reads bottom-up, each folder importing only from those below it (see
+docs/architecture.md): backend, random -> kernels -> autograd -> functional -> layers ->
+graph -> io -> training -> engine, with data, models, cli and plot as leaves nothing in the
+core imports. Importing minifer starts no thread and loads no image, plotting or progress
+library; the leaves load on first use (``minifer.data``, ``minifer.models``, ``minifer.plot``).
+"""
+import importlib
+import sys
+
+from . import functional, layers, random
+from .autograd import Tensor, no_grad
+from .engine import Model, Sequential
 from .graph import Input
-from .network import Model
-from .sequential import Sequential
 from .io import load, save
-from . import models
+from .kernels.cpu import num_threads, set_num_threads
+from .layers import initializers, regularizers
+from .training import callbacks, metrics, optimizers
 
 __version__ = "0.1.0"
+
+# Keras's public module names for modules that live deeper here: ``from minifer.optimizers import Adam``
+for _module in (callbacks, initializers, metrics, optimizers, regularizers):
+    sys.modules[f"{__name__}.{_module.__name__.rsplit('.', 1)[1]}"] = _module
+
+_LEAVES = ("data", "models", "plot", "cli")
+
+
+def __getattr__(name):
+    """``minifer.data``, ``minifer.models``, ``minifer.plot``: imported on first use."""
+    if name in _LEAVES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["Input", "Model", "Sequential", "Tensor", "callbacks", "functional", "initializers", "layers", "load",
+           "metrics", "no_grad", "num_threads", "optimizers", "random", "regularizers", "save", "set_num_threads"]

@@ -3,11 +3,10 @@ convolution against plain per-tap references, in float64."""
 import numpy as np
 import pytest
 
+from minifer import Tensor
 from minifer import functional as F
-from minifer.functional import conv as conv_module
-from minifer.functional.padding import conv_output_length, pad_amounts
-from minifer.kernels import columns, depthwise, shifts
-from minifer.tensor import Tensor
+from minifer.functional.geometry import conv_output_length, pad_amounts, window_geometry
+from minifer.kernels.cpu import columns, conv, depthwise, shifts
 
 
 def reference(x, w, g, stride, padding):
@@ -27,47 +26,66 @@ def reference(x, w, g, stride, padding):
     return y, dxpad[:, top:top + x.shape[1], left:left + x.shape[2]], dw
 
 
-def run(x, w, b, g, stride, padding):
+def run(x, w, b, g, stride, padding, path):
     xt, wt, bt = (Tensor(a, requires_grad=True) for a in (x, w, b))
-    y = F.conv2d(xt, wt, bt, stride, padding)
+    y = F.conv2d(xt, wt, bt, stride, padding, path=path)
     y.backward(g)
     return y.data, xt.grad, wt.grad, bt.grad
 
 
-@pytest.mark.parametrize("path", ["shifts", "im2col", "pointwise"])
+def run_in_small_blocks(x, w, b, g, stride, padding, path, rng):
+    """The same kernel pair called with tiny ragged blocks: im2col chunks of a few bytes, shift
+    GEMMs of 7 rows."""
+    pads, out_hw = window_geometry(x.shape[1:3], w.shape[:2], (stride, stride), padding)
+    if path == "shift":
+        xpad = np.pad(x, ((0, 0), *pads, (0, 0)))
+        y = np.ascontiguousarray(shifts.shift_conv(xpad, w, out_hw, rows=7)) + b
+        dxpad, dw = shifts.shift_conv_backward(g, xpad, w, xpad.shape, w.shape, rows=7)
+        (top, _), (left, _) = pads
+        return y, dxpad[:, top:top + x.shape[1], left:left + x.shape[2]], dw
+    budget = int(rng.integers(1, 2000))
+    y, saved = conv.conv2d_forward(x, w, b, (stride, stride), pads, out_hw, path, budget=budget)
+    dx, dw = conv.conv2d_backward(g, saved, w, x.shape, w.shape, (stride, stride), pads, out_hw, path, budget=budget)
+    return y, dx, dw
+
+
+@pytest.mark.parametrize("path", ["shift", "im2col", "gemm"])
 @pytest.mark.parametrize("seed", range(12))
-def test_conv2d_paths_match_reference(monkeypatch, path, seed):
+def test_conv2d_paths_match_reference(path, seed):
     rng = np.random.default_rng(seed)
     stride = int(rng.integers(1, 4)) if path == "im2col" else 1
     padding = ["same", "valid"][seed % 2]
     kh, kw = (int(k) for k in rng.integers(1, 4, size=2))
-    if path == "pointwise":
+    if path == "gemm":
         kh = kw = 1
-    monkeypatch.setattr(conv_module, "COLS_BUDGET", int(rng.integers(1, 2000)))  # ragged batch chunks
     n, c, f = int(rng.integers(1, 3)), int(rng.integers(1, 5)), int(rng.integers(1, 5))
     h, w_ = int(rng.integers(max(kh, 3), 9)), int(rng.integers(max(kw, 3), 9))
-    monkeypatch.setattr(conv_module, "use_shifts", lambda *args: path == "shifts")
-    monkeypatch.setattr(shifts, "block_rows", lambda c, f: 7)  # many ragged row blocks
     x = rng.standard_normal((n, h, w_, c))
     w = rng.standard_normal((kh, kw, c, f))
     b = rng.standard_normal(f)
     ho, wo = (conv_output_length(s, k, stride, padding) for s, k in ((h, kh), (w_, kw)))
     g = rng.standard_normal((n, ho, wo, f))
-    y, dx, dw, db = run(x, w, b, g, stride, padding)
+    y, dx, dw, db = run(x, w, b, g, stride, padding, path)
     y_ref, dx_ref, dw_ref = reference(x, w, g, stride, padding)
     np.testing.assert_allclose(y, y_ref + b, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(dx, dx_ref, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(dw, dw_ref, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(db, g.sum(axis=(0, 1, 2)), rtol=1e-10)
+    for got, want in zip(run_in_small_blocks(x, w, b, g, stride, padding, path, rng), (y_ref + b, dx_ref, dw_ref)):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
 
 
-def test_shift_path_without_input_gradient(monkeypatch):
+def test_an_unknown_path_is_refused():
+    with pytest.raises(ValueError, match="conv2d path must be one of"):
+        F.conv2d(Tensor(np.ones((1, 4, 4, 2))), Tensor(np.ones((3, 3, 2, 2))), path="winograd")
+
+
+def test_shift_path_without_input_gradient():
     """The first layer's input needs no gradient: only dw is computed."""
-    monkeypatch.setattr(conv_module, "use_shifts", lambda *args: True)
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal((2, 6, 5, 3)), rng.standard_normal((3, 3, 3, 4))
     wt = Tensor(w, requires_grad=True)
-    y = F.conv2d(Tensor(x), wt, None, 1, "same")
+    y = F.conv2d(Tensor(x), wt, None, 1, "same", path="shift")
     g = rng.standard_normal(y.shape)
     y.backward(g)
     np.testing.assert_allclose(wt.grad, reference(x, w, g, 1, "same")[2], rtol=1e-10, atol=1e-10)

@@ -5,7 +5,7 @@ from hypothesis import given, strategies as st
 from hypothesis.extra.numpy import array_shapes, broadcastable_shapes
 
 from gradcheck import check_gradients, leaf
-from minifer import ops
+from minifer.autograd import ops
 
 seeds = st.integers(0, 2 ** 32 - 1)
 shapes = array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=4)
@@ -89,7 +89,7 @@ def test_getitem(shape, seed):
 
 def test_the_check_catches_a_wrong_backward():
     """Guard against a checker that passes everything: a backward off by 1% must fail."""
-    from minifer.function import Function
+    from minifer.autograd import Function
 
     class AlmostSquare(Function):
         def forward(self, x):

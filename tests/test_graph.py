@@ -10,7 +10,7 @@ import minifer
 from minifer import Input, Model, Sequential, Tensor
 from minifer.layers import (Activation, Add, BatchNormalization, Conv2D, Dense, Dropout, Flatten,
                             GlobalAveragePooling2D, Layer, ReLU, ShapeError, Softmax, fresh_names)
-from minifer.topology import GraphError
+from minifer.graph import GraphError
 
 
 def branching(filters=4, dtype="float32", l2=None):

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from minifer.kernels import parallel
-from minifer.kernels.depthwise import shifted_dot, shifted_mac
-from minifer.kernels.shifts import shift_conv, shift_conv_backward
+from minifer.kernels.cpu import parallel
+from minifer.kernels.cpu.depthwise import shifted_dot, shifted_mac
+from minifer.kernels.cpu.shifts import shift_conv, shift_conv_backward
 
 
 @pytest.mark.parametrize("start,stop,parts,align", [(0, 10, 2, 1), (3, 100, 3, 8), (0, 5, 8, 1), (7, 8, 2, 4), (0, 65, 2, 64)])
@@ -23,8 +23,15 @@ def test_for_ranges_in_order_and_serial_fallback():
     assert parallel.for_ranges(lambda a, b: (a, b), object(), 0, 101, threads=4) == [(0, 101)]  # not NumPy: no pool
 
 
-def _kernels(threads, monkeypatch):
-    monkeypatch.setattr(parallel, "THREADS", threads)
+@pytest.fixture
+def restore_threads():
+    before = parallel.num_threads()
+    yield
+    parallel.set_num_threads(before)
+
+
+def _kernels(threads):
+    parallel.set_num_threads(threads)
     rng = np.random.default_rng(0)
     xpad = rng.standard_normal((3, 9, 9, 5), dtype=np.float32)
     w = rng.standard_normal((3, 3, 5, 4), dtype=np.float32)
@@ -39,10 +46,10 @@ def _kernels(threads, monkeypatch):
     return y, dx, dw, mac, dot
 
 
-def test_threaded_kernels_match_serial_and_repeat(monkeypatch):
-    serial = _kernels(1, monkeypatch)
-    threaded = _kernels(2, monkeypatch)
-    again = _kernels(2, monkeypatch)
+def test_threaded_kernels_match_serial_and_repeat(restore_threads):
+    serial = _kernels(1)
+    threaded = _kernels(2)
+    again = _kernels(2)
     for s, t, u in zip(serial, threaded, again):
         np.testing.assert_allclose(t, s, rtol=1e-5, atol=1e-5)
         assert np.array_equal(t, u)  # bit-for-bit for a fixed thread count

@@ -14,8 +14,8 @@ from .fer2013 import find_fer2013, load_fer2013
 from .fer2013_csv import write_fer2013_csv
 from .ferplus import load_ferplus
 from .folder import folder_class_names, load_image_folder
-from .normalize import Normalizer, scale_01
-from .source import BatchSource, class_weights
+from ..training.source import BatchSource, class_weights, scale_01
+from .normalize import Normalizer
 from .splits import Splits, load_splits, split_by_subject, stratified_split
 from .synthetic import synthetic_faces
 

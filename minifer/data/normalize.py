@@ -4,17 +4,7 @@ A model trained on standardised inputs is only usable with the same mean and std
 so :class:`Normalizer` stores them as a JSON-able dict to save beside the weights.
 """
 from ..backend import get_xp
-
-
-def scale_01(images):
-    """uint8 images to float32 in [0, 1]; float images are taken as already scaled.
-
-    The one input convention of training, evaluation and prediction, so they never disagree.
-    """
-    xp = get_xp(images)
-    if images.dtype == xp.uint8:
-        return images.astype(xp.float32) / xp.float32(255)
-    return images.astype(xp.float32, copy=False)
+from ..training.source import scale_01
 
 
 class Normalizer:

@@ -1,39 +1,23 @@
-"""ReLU, softmax and a numerically stable log-softmax (max subtracted before exp)."""
+"""ReLU, softmax and a numerically stable log-softmax (max subtracted before exp).
+
+A softmax's output carries its input as ``.logits`` (Keras does the same), so a
+cross-entropy on probabilities can use the logits instead: no layer is changed for it.
+"""
+from ..autograd import Function, as_tensor
 from ..backend import get_xp
-from ..function import Function
-from ..kernels.parallel import for_ranges
-
-PIECE = 65536  # elements: smaller arrays stay on one thread
+from ..kernels import kernels_for
 
 
-class ReLU(Function):
-    """Flat passes split over the threads in 64K-element pieces (``kernels/parallel.py``)."""
-
+class ReLUFunction(Function):
     def forward(self, x):
-        xp = get_xp(x)
-        x1 = xp.ascontiguousarray(x).reshape(-1)
-        y = xp.empty_like(x1)
-        self.positive = xp.empty(x1.shape, dtype=bool) if self.needs_grad[0] else None
-
-        def relu(a, b):
-            xp.maximum(x1[a:b], 0, out=y[a:b])  # NaN stays NaN
-            if self.positive is not None:
-                xp.greater(y[a:b], 0, out=self.positive[a:b])
-
-        for_ranges(relu, xp, 0, x1.size, align=PIECE)
-        if self.positive is not None:
-            self.positive = self.positive.reshape(x.shape)
-        return y.reshape(x.shape)
+        y, self.positive = kernels_for(x).relu_forward(x, keep_mask=self.needs_grad[0])
+        return y
 
     def backward(self, g):
-        xp = get_xp(g)
-        g1, mask = xp.ascontiguousarray(g).reshape(-1), self.positive.reshape(-1)
-        dx = xp.empty_like(g1)
-        for_ranges(lambda a, b: xp.multiply(g1[a:b], mask[a:b], out=dx[a:b]), xp, 0, g1.size, align=PIECE)
-        return (dx.reshape(g.shape),)
+        return (kernels_for(g).relu_backward(g, self.positive),)
 
 
-class Softmax(Function):
+class SoftmaxFunction(Function):
     def __init__(self, axis):
         self.axis = axis
 
@@ -48,7 +32,7 @@ class Softmax(Function):
         return (y * (g - (g * y).sum(axis=self.axis, keepdims=True)),)
 
 
-class LogSoftmax(Function):
+class LogSoftmaxFunction(Function):
     def __init__(self, axis):
         self.axis = axis
 
@@ -64,12 +48,17 @@ class LogSoftmax(Function):
 
 
 def relu(x):
-    return ReLU()(x)
+    return ReLUFunction()(x)
 
 
 def softmax(x, axis=-1):
-    return Softmax(axis)(x)
+    """Probabilities along ``axis``; over the last axis the result carries ``x`` as ``.logits``."""
+    x = as_tensor(x)
+    y = SoftmaxFunction(axis)(x)
+    if axis in (-1, x.ndim - 1):
+        y.logits = x
+    return y
 
 
 def log_softmax(x, axis=-1):
-    return LogSoftmax(axis)(x)
+    return LogSoftmaxFunction(axis)(x)

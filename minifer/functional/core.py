@@ -1,8 +1,7 @@
 """Dense, dropout, flatten and clipping: small primitives built on Tensor arithmetic."""
 from .. import random
+from ..autograd import Function, as_tensor
 from ..backend import get_xp
-from ..function import Function
-from ..tensor import as_tensor
 
 
 def dense(x, kernel, bias=None):
@@ -34,7 +33,7 @@ def flatten(x):
     return x.reshape(x.shape[0], -1)
 
 
-class Clip(Function):
+class ClipFunction(Function):
     def __init__(self, low, high):
         self.low, self.high = low, high
 
@@ -47,4 +46,4 @@ class Clip(Function):
 
 
 def clip(x, low, high):
-    return Clip(low, high)(x)
+    return ClipFunction(low, high)(x)

@@ -1,11 +1,12 @@
 """Cross-entropy for integer or one-hot labels, from logits or from probabilities.
 
-From logits it uses log-softmax (stable for any logit size). From probabilities it clips
-to [1e-7, 1 - 1e-7] first, as Keras does. With sample weights the loss is
+From logits it uses log-softmax (stable for any logit size). From probabilities it uses the
+logits a softmax tagged them with (``Tensor.logits``), as Keras does, and otherwise clips them
+to [1e-7, 1 - 1e-7] first. With sample weights the loss is
 sum(w_i * loss_i) / N, Keras's "sum over batch size" reduction.
 """
+from ..autograd import as_tensor
 from ..backend import get_xp
-from ..tensor import as_tensor
 from .activation import log_softmax
 from .core import clip
 
@@ -36,6 +37,8 @@ def cross_entropy(outputs, labels, from_logits=True, label_smoothing=0.0, sample
         raise ValueError(f"labels of shape {labels.shape} do not fit outputs of shape {outputs.shape}")
     if label_smoothing:
         target = target * (1 - label_smoothing) + label_smoothing / k
+    if not from_logits and outputs.logits is not None:
+        outputs, from_logits = outputs.logits, True
     log_p = log_softmax(outputs) if from_logits else clip(outputs, EPSILON, 1 - EPSILON).log()
     per_sample = -(log_p * target).sum(axis=1)
     if sample_weight is not None:

@@ -7,6 +7,7 @@ import json
 import numpy
 
 from .atomic import atomic_save_npz, load_npz
+from .config import layer_config, layer_from_config
 from .weights import assign_weights, weight_arrays
 
 CONFIG_KEY = "__minifer_model__"
@@ -15,7 +16,6 @@ FORMAT_VERSION = 1
 
 def save_model(model, path):
     """Write architecture and weights atomically; returns the path written (``.npz`` appended if missing)."""
-    from ..serialization import layer_config
     header = {"format_version": FORMAT_VERSION, "model": layer_config(model)}
     arrays = weight_arrays(model)
     arrays[CONFIG_KEY] = numpy.frombuffer(json.dumps(header).encode("utf-8"), dtype=numpy.uint8)
@@ -23,7 +23,6 @@ def save_model(model, path):
 
 
 def load_model(path):
-    from ..serialization import layer_from_config
     arrays = load_npz(path)
     if CONFIG_KEY not in arrays:
         raise ValueError(f"{str(path)!r} holds no model architecture (a weights-only file? "

@@ -1,5 +1,5 @@
 """Weights as .npz keyed by weight name (``"<layer name>/<weight name>"``), loaded by name, not position."""
-from ..backend import get_xp, to_numpy
+from ..backend import to_numpy
 from .atomic import atomic_save_npz, load_npz
 
 
@@ -26,7 +26,7 @@ def assign_weights(model, arrays, source):
     if problems:
         raise ValueError(f"weights in {source} do not fit model '{model.name}': " + "; ".join(problems))
     for name, weight in weights.items():
-        weight.data = get_xp(weight.data).asarray(arrays[name], dtype=weight.dtype)
+        weight.assign(arrays[name])
 
 
 def save_weights(model, path):

@@ -1,18 +1,20 @@
 """Layer: owns weights, builds them from the first input shape, checks every input.
 
 Calling a layer on Tensors computes eagerly; calling it on symbolic tensors
-(``minifer.Input``) records a graph node instead (see ``minifer.graph``). Both paths go
-through ``_build_for``, so a bad shape gets the same error, naming the layer, either way.
+(``minifer.Input``) hands the call to the symbolic tensor, which records a graph node
+(``minifer.graph``). Both paths go through ``_build_for``, so a bad shape gets the same
+error, naming the layer, either way. Every Layer subclass is registered by its class name,
+so a saved config finds its class without importing it (``Layer.registry``).
 """
 import contextlib
 import re
 
 import numpy
 
-from .. import initializers, regularizers
-from ..backend import get_xp, to_numpy
-from ..functional.padding import conv_output_length
-from ..tensor import Tensor
+from ..autograd import Tensor
+from ..backend import to_numpy
+from ..functional.geometry import conv_output_length
+from . import initializers, regularizers
 
 _name_counts = {}
 
@@ -58,6 +60,12 @@ def shape_of(inputs):
 class Layer:
     input_ndim = None  # exact rank this layer accepts (None: any rank >= min_ndim)
     min_ndim = 1
+    registry = {}  # class name -> class, for every Layer subclass (Model and Sequential too)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not cls.__name__.startswith("_"):
+            Layer.registry[cls.__name__] = cls
 
     def __init__(self, name=None, trainable=True, dtype=None):
         self.name = name or unique_name(_snake_case(type(self).__name__))
@@ -71,8 +79,7 @@ class Layer:
     # -- calling ---------------------------------------------------------------
     def __call__(self, inputs, training=False):
         if is_symbolic(inputs):
-            from ..graph import call_symbolic
-            return call_symbolic(self, inputs)
+            return _first(inputs).record_call(self, inputs)
         self._build_for(shape_of(inputs), _dtype_of(inputs))
         return self.call(inputs, training=training)
 
@@ -85,10 +92,11 @@ class Layer:
     def _build_for(self, input_shape, dtype=None):
         """Check ``input_shape``, build the weights on first use, return the output shape."""
         self.check_input_shape(input_shape)
+        output_shape = self.compute_output_shape(input_shape)  # raises where no output fits
         if not self.built:
             self.build(input_shape, _weight_dtype(self.dtype or dtype))
             self.built, self.input_shape = True, input_shape
-        return self.compute_output_shape(input_shape)
+        return output_shape
 
     def build(self, input_shape, dtype):
         """Make the weights; layers without weights need not override this."""
@@ -102,7 +110,6 @@ class Layer:
         if self.built and self._weights and not isinstance(shape, list) and shape[-1] != self.input_shape[-1]:
             self.shape_error(f"was built for inputs with {self.input_shape[-1]} channels (input shape "
                              f"{_fmt(self.input_shape)}), got input shape {_fmt(shape)}")
-        self.compute_output_shape(shape)  # raises where no output fits (a kernel larger than its input)
 
     def window_output_shape(self, input_shape, window, strides, padding, channels, what="kernel"):
         """(N, Ho, Wo, channels) of a sliding ``what`` ("kernel" or "pool"), or this layer's ShapeError."""
@@ -132,10 +139,17 @@ class Layer:
 
     @trainable.setter
     def trainable(self, value):
-        """Freezing a layer stops gradients to its weights (and runs BatchNorm in inference)."""
+        """Freezing a layer stops gradients to its weights (and runs BatchNorm in inference);
+        freezing a model freezes every layer in it."""
         self._trainable = bool(value)
+        for layer in self.sublayers():
+            layer.trainable = value
         for w in self._weights:
             w.requires_grad = w.trainable and self._trainable
+
+    def sublayers(self):
+        """The layers this one is made of (a Model's layers; none for a plain layer)."""
+        return []
 
     @property
     def weights(self):
@@ -151,21 +165,23 @@ class Layer:
 
     def get_weights(self):
         """NumPy copies in Keras's order, exchangeable with ``keras_layer.get_weights()``."""
-        return [to_numpy(w.data).copy() for w in self._weights]
+        return [to_numpy(w.data).copy() for w in self.weights]
 
     def set_weights(self, arrays):
-        if len(arrays) != len(self._weights):
-            raise ValueError(f"layer '{self.name}' has {len(self._weights)} weights "
-                             f"({', '.join(w.name for w in self._weights) or 'none'}), got {len(arrays)} arrays")
-        for weight, array in zip(self._weights, arrays):
-            if tuple(numpy.shape(array)) != weight.shape:
-                raise ValueError(f"weight '{weight.name}' has shape {weight.shape}, got an array of shape "
-                                 f"{tuple(numpy.shape(array))}")
-        for weight, array in zip(self._weights, arrays):
-            weight.data = get_xp(weight.data).asarray(array, dtype=weight.dtype)
+        """Set every weight from ``arrays`` in ``weights`` order; if any shape differs, change nothing."""
+        weights = self.weights
+        if len(arrays) != len(weights):
+            raise ValueError(f"{type(self).__name__} '{self.name}' has {len(weights)} weights, got {len(arrays)} "
+                             f"arrays (its weights: {', '.join(w.name for w in weights) or 'none'})")
+        wrong = [f"{w.name}: expected {w.shape}, got {tuple(numpy.shape(a))}" for w, a in zip(weights, arrays)
+                 if tuple(numpy.shape(a)) != w.shape]
+        if wrong:
+            raise ValueError(f"{type(self).__name__} '{self.name}': weight shapes differ: {'; '.join(wrong)}")
+        for weight, array in zip(weights, arrays):
+            weight.assign(array)
 
     def count_params(self):
-        return sum(w.size for w in self._weights)
+        return sum(w.size for w in self.weights)
 
     @property
     def losses(self):
@@ -191,9 +207,12 @@ def _fmt(shape):
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
+def _first(inputs):
+    return inputs[0] if isinstance(inputs, (list, tuple)) else inputs
+
+
 def _dtype_of(inputs):
-    first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
-    return getattr(first, "dtype", None)
+    return getattr(_first(inputs), "dtype", None)
 
 
 def _weight_dtype(dtype):

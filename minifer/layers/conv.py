@@ -1,7 +1,7 @@
 """Convolution layers in Keras's NHWC layout: Conv2D, DepthwiseConv2D, PointwiseConv2D, SeparableConv2D."""
-from .. import activations, regularizers
+from . import activations, regularizers
 from .. import functional as F
-from ..functional.padding import as_pair, check_padding
+from ..functional.geometry import as_pair, check_padding
 from .base import Layer
 
 

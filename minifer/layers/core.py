@@ -1,7 +1,7 @@
 """Dense, Dropout, the activation layers and Add."""
 import numpy
 
-from .. import activations, regularizers
+from . import activations, regularizers
 from .. import functional as F
 from .base import Layer, _fmt
 

@@ -1,6 +1,6 @@
 """BatchNormalization with Keras's defaults and weight order [gamma, beta, moving_mean, moving_variance]."""
 from .. import functional as F
-from .. import regularizers
+from . import regularizers
 from .base import Layer
 
 

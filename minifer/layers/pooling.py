@@ -1,6 +1,6 @@
 """MaxPooling2D, GlobalAveragePooling2D and Flatten."""
 from .. import functional as F
-from ..functional.padding import as_pair, check_padding
+from ..functional.geometry import as_pair, check_padding
 from .base import Layer
 
 

@@ -16,7 +16,7 @@ usual reading); the hidden Dense layers use ReLU (the tables show no separate ac
 from ..graph import Input
 from ..layers import (Activation, Add, BatchNormalization, Conv2D, Dense, Dropout, Flatten,
                       GlobalAveragePooling2D, MaxPooling2D, SeparableConv2D, fresh_names)
-from ..network import Model
+from ..engine import Model
 
 PAPER_L2 = 0.2
 PAPER_DROPOUT = 0.5

@@ -9,7 +9,7 @@ kernels (here explicitly depthwise and pointwise), not the shortcuts or the clas
 from ..graph import Input
 from ..layers import (Activation, Add, BatchNormalization, Conv2D, GlobalAveragePooling2D, MaxPooling2D,
                       SeparableConv2D, fresh_names)
-from ..network import Model
+from ..engine import Model
 
 
 def mini_xception(input_shape=(64, 64, 1), num_classes=7, l2=0.01, name="mini_xception"):

@@ -1,4 +1,4 @@
-"""Output sizes and padding, exactly as Keras/TensorFlow define them.
+"""Window geometry (padding and output size), exactly as Keras/TensorFlow define it.
 
 "same": out = ceil(in / stride); the total padding max((out-1)*stride + k - in, 0)
 is split with the extra pixel at the bottom/right (PyTorch would put it top/left).
@@ -41,3 +41,11 @@ def as_pair(value, name="value"):
     if len(value) != 2 or not all(isinstance(v, int) for v in value):
         raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
     return value
+
+
+def window_geometry(in_hw, window, strides, padding):
+    """((top, bottom), (left, right)) padding and the (Ho, Wo) output size of a sliding window:
+    the one computation convolution and pooling share, layers and functions alike."""
+    pads = pad_amounts(in_hw, window, strides, padding)
+    out_hw = tuple(conv_output_length(n, k, s, padding) for n, k, s in zip(in_hw, window, strides))
+    return pads, out_hw

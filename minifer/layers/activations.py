@@ -1,5 +1,5 @@
 """Activations by Keras name, for layers' ``activation=`` argument and ``Activation``."""
-from . import functional as F
+from .. import functional as F
 
 _BY_NAME = {
     "linear": lambda x: x,

@@ -7,7 +7,7 @@ weights) keep ``.grad``; it accumulates across calls until ``zero_grad()`` sets 
 """
 import contextlib
 
-from .backend import DEFAULT_DTYPE, get_xp, to_numpy
+from ..backend import DEFAULT_DTYPE, get_xp, to_numpy
 
 _grad_enabled = True
 
@@ -29,6 +29,7 @@ def grad_enabled():
 
 class Tensor:
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected op
+    logits = None  # a softmax's output carries its input here, for a stable cross-entropy
 
     def __init__(self, data, requires_grad=False, name=None, dtype=None):
         if isinstance(data, Tensor):
@@ -69,6 +70,10 @@ class Tensor:
 
     def zero_grad(self):
         self.grad = None
+
+    def assign(self, array):
+        """Replace the data by ``array`` on this tensor's device, in its dtype (loading weights)."""
+        self.data = get_xp(self.data).asarray(array, dtype=self.dtype)
 
     # -- backward ----------------------------------------------------------------
     def backward(self, grad=None):

@@ -5,9 +5,10 @@ tensor as the first item, from ``build(input_shape)``, or from the first data it
 on. Until then it has no graph, and ``summary()`` says so instead of failing obscurely.
 As in Keras, ``layers`` lists the stacked layers without the InputLayer.
 """
-from .graph import Input
-from .layers.base import Layer, is_symbolic
-from .network import Model
+from ..graph import Input
+from ..io import config as _config
+from ..layers.base import Layer, is_symbolic
+from .model import Model
 
 
 class Sequential(Model):
@@ -53,13 +54,11 @@ class Sequential(Model):
         return super().__call__(inputs, training=training, logits=logits)
 
     def get_config(self):
-        from .serialization import layer_config
-        return {"name": self.name, "layers": [layer_config(layer) for layer in self._stack],
+        return {"name": self.name, "layers": [_config.layer_config(layer) for layer in self._stack],
                 "input_shape": list(self.input_shape[1:]) if self.graph_ready else None,
                 "dtype": str(self._input_dtype)}
 
     @classmethod
     def from_config(cls, config):
-        from .serialization import layer_from_config
-        return cls([layer_from_config(c) for c in config["layers"]], input_shape=config["input_shape"],
+        return cls([_config.layer_from_config(c) for c in config["layers"]], input_shape=config["input_shape"],
                    name=config["name"], dtype=config.get("dtype", "float32"))

@@ -6,7 +6,7 @@ Every initialiser draws from a ``numpy.random.Generator`` (the global one by def
 """
 import numpy
 
-from . import random
+from .. import random
 
 
 def compute_fans(shape):

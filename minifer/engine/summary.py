@@ -7,8 +7,8 @@ branch), a node with several inbound tensors (a merge), or a layer called twice.
 ARCH-1, with its residual branch, shows the column; ARCH-3, a straight stack, does not.
 Columns start at Keras's widths and grow to fit their longest entry instead of cutting it.
 """
-from .graph import InputLayer
-from .layers.base import _fmt
+from ..layers import InputLayer
+from ..layers.base import _fmt
 
 CHAIN_LAYOUT = (65, (0.45, 0.85, 1.0))  # Keras's line_length and column stops
 GRAPH_LAYOUT = (98, (0.33, 0.55, 0.67, 1.0))

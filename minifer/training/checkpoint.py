@@ -9,7 +9,7 @@ import os
 
 import numpy
 
-from .io import assign_weights, atomic_write, weight_arrays
+from ..io import assign_weights, atomic_write, weight_arrays
 
 
 def save_checkpoint(path, model, optimizer, state, arrays=None):

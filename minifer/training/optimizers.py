@@ -9,7 +9,7 @@ import math
 
 import numpy
 
-from .backend import get_xp, to_numpy
+from ..backend import get_xp, to_numpy
 
 
 class Optimizer:

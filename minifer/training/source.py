@@ -1,4 +1,5 @@
-"""``BatchSource``: shuffled, augmented, optionally class-weighted training batches.
+"""``BatchSource``: shuffled, augmented, optionally class-weighted training batches, and the
+one input scaling (``scale_01``) every entry point applies.
 
 The random stream of epoch ``e`` is ``np.random.default_rng([seed, e])`` and nothing
 else, so a run resumed at epoch ``e`` sees exactly the batches (order and
@@ -7,7 +8,17 @@ augmentation) an uninterrupted run would have seen, without saving RNG state.
 import numpy as np
 
 from ..backend import get_xp
-from .normalize import scale_01
+
+
+def scale_01(images):
+    """uint8 images to float32 in [0, 1]; float images are taken as already scaled.
+
+    The one input convention of training, evaluation and prediction, so they never disagree.
+    """
+    xp = get_xp(images)
+    if images.dtype == xp.uint8:
+        return images.astype(xp.float32) / xp.float32(255)
+    return images.astype(xp.float32, copy=False)
 
 
 def class_weights(y, n_classes):

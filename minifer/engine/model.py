@@ -1,21 +1,21 @@
 """Model: a graph of layer calls between symbolic inputs and outputs, run on real Tensors.
 
 ``Model(inputs, outputs)`` keeps the nodes between them in Keras's order (see
-``topology``) and runs them one by one, dropping each intermediate value once its last
+``minifer.graph``) and runs them one by one, dropping each intermediate value once its last
 consumer has run, so memory stays flat however deep the graph. A Model is a Layer: it
 can be called on symbolic tensors inside a bigger model, and frozen with ``trainable``.
 """
+from ..autograd import Tensor
+from ..graph import check_connected, map_graph
+from ..io import config as _config
+from ..io import load_weights, save_model, save_weights
+from ..layers import InputLayer, Layer, Softmax
+from ..layers.base import ShapeError, _fmt, is_symbolic
+from ..training import Trainer
 from . import summary as _summary
-from .backend import get_xp, to_numpy
-from .graph import InputLayer, call_symbolic
-from .layers import Activation, Softmax
-from .layers.base import Layer, ShapeError, _fmt, is_symbolic
-from .tensor import Tensor
-from .topology import check_connected, map_graph
-from .training import TrainingMixin
 
 
-class Model(TrainingMixin, Layer):
+class Model(Trainer, Layer):
     def __init__(self, inputs, outputs, name=None):
         super().__init__(name=name)
         self._set_graph(inputs, outputs)
@@ -86,16 +86,8 @@ class Model(TrainingMixin, Layer):
         return text
 
     # -- weights -------------------------------------------------------------------
-    @property
-    def trainable(self):
-        return self._trainable
-
-    @trainable.setter
-    def trainable(self, value):
-        """Freezing a model freezes every layer in it."""
-        self._trainable = bool(value)
-        for layer in self.layers:
-            layer.trainable = value
+    def sublayers(self):
+        return self.layers if self.graph_ready else []
 
     @property
     def weights(self):
@@ -113,33 +105,14 @@ class Model(TrainingMixin, Layer):
     def losses(self):
         return [loss for layer in _unique(self.layers) for loss in layer.losses]
 
-    def count_params(self):
-        return sum(w.size for w in self.weights)
-
-    def get_weights(self):
-        return [to_numpy(w.data).copy() for w in self.weights]
-
-    def set_weights(self, arrays):
-        weights = self.weights
-        if len(arrays) != len(weights):
-            raise ValueError(f"model '{self.name}' has {len(weights)} weights, got {len(arrays)} arrays")
-        wrong = [f"{w.name}: expected {w.shape}, got {tuple(a.shape)}" for w, a in zip(weights, arrays)
-                 if tuple(a.shape) != w.shape]
-        if wrong:
-            raise ValueError(f"model '{self.name}': weight shapes differ: {'; '.join(wrong)}")
-        for weight, array in zip(weights, arrays):
-            weight.data = get_xp(weight.data).asarray(array, dtype=weight.dtype)
-
     def save_weights(self, path):
-        from .io import save_weights
         return save_weights(self, path)
 
     def load_weights(self, path):
-        from .io import load_weights
         load_weights(self, path)
 
     def save(self, path):
-        from .io import save_model
+        """Architecture and weights in one file (``minifer.load`` reads it back)."""
         return save_model(self, path)
 
     # -- running ---------------------------------------------------------------------
@@ -148,24 +121,23 @@ class Model(TrainingMixin, Layer):
         if is_symbolic(inputs):
             if logits:
                 raise ValueError("logits=True applies to running a model, not to building a graph")
-            return call_symbolic(self, inputs)
-        return self.call(inputs, training=training, logits=logits)
+            return Layer.__call__(self, inputs)
+        if logits:
+            self._check_softmax_output()
+        outputs = self.call(inputs, training=training)
+        return outputs.logits if logits else outputs
 
-    def call(self, inputs, training=False, logits=False):
-        """The outputs for ``inputs``; with ``logits=True`` the pre-softmax values of a softmax output."""
+    def call(self, inputs, training=False):
+        """The outputs for ``inputs`` (a softmax output carries its logits as ``.logits``)."""
         self._require_graph("graph to run")
         values = self._prepare(inputs)
         uses = dict(self._uses)
-        logits_node = self._softmax_node() if logits else None
         for node in self._nodes:
             if isinstance(node.layer, InputLayer):
                 continue
             args = [values[t] for t in node.inbound]
             args = args if isinstance(node.inputs, list) else args[0]
-            if node is logits_node:
-                result = _without_softmax(node.layer, args, training)
-            else:
-                result = node.layer(args, training=training)
+            result = node.layer(args, training=training)
             for t, value in zip(node.outputs, result if isinstance(result, list) else [result]):
                 if t in uses:  # an output nothing consumes is never stored
                     values[t] = value
@@ -196,9 +168,9 @@ class Model(TrainingMixin, Layer):
         layer = self.outputs[0].layer
         return isinstance(layer, Softmax) or getattr(layer, "activation", None) == "softmax"
 
-    def _softmax_node(self):
+    def _check_softmax_output(self):
         if self.output_is_softmax():
-            return self.outputs[0].node
+            return
         if len(self.outputs) != 1:
             raise ValueError(f"logits=True needs a model with one output; model '{self.name}' has "
                              f"{len(self.outputs)}")
@@ -218,13 +190,11 @@ class Model(TrainingMixin, Layer):
         return _unlist([t.shape for t in self.outputs], self._single_output)
 
     def get_config(self):
-        from .serialization import model_config
-        return model_config(self)
+        return _config.model_config(self)
 
     @classmethod
     def from_config(cls, config):
-        from .serialization import model_from_config
-        return model_from_config(config)
+        return _config.model_from_config(config)
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r} layers={len(self.layers)} params={self.count_params()}>"
@@ -257,15 +227,3 @@ def _unique(items):
 
 def _fits(shape, expected):
     return len(shape) == len(expected) and all(e is None or s == e for s, e in zip(shape, expected))
-
-
-def _without_softmax(layer, x, training):
-    """The output layer's values before its softmax: the input of a softmax layer, or the
-    layer run with a linear activation (Dense and Conv keep theirs in ``_activation``)."""
-    if isinstance(layer, (Softmax, Activation)):
-        return x
-    saved, layer._activation = layer._activation, (lambda v: v)
-    try:
-        return layer(x, training=training)
-    finally:
-        layer._activation = saved

@@ -4,10 +4,13 @@ A functional config lists every layer (class name, constructor config) with the 
 makes: each call's inputs as references ``[layer name, node index, tensor index]`` (node
 index counted over this model's calls of that layer), nested exactly as the call got them
 (one reference, or a list for layers such as Add). Layers come back in the config's order;
-a call waits until the tensors it needs exist, so shared layers rebuild too.
+a call waits until the tensors it needs exist, so shared layers rebuild too. Classes are
+found by name in ``Layer.registry`` (Model and Sequential register themselves), so nothing
+here imports the models it rebuilds.
 """
-from . import layers as _layers
-from .graph import InputLayer
+from .. import layers as _layers
+from ..graph import source
+from ..layers import InputLayer
 
 
 def model_config(model):
@@ -32,21 +35,16 @@ def layer_config(layer):
 
 
 def layer_from_config(entry):
-    from .network import Model
-    from .sequential import Sequential
-    known = {"InputLayer": InputLayer, "Model": Model, "Sequential": Sequential}
-    cls = known.get(entry["class_name"]) or _layers.get(entry["class_name"])
-    return cls.from_config(entry["config"])
+    return _layers.get(entry["class_name"]).from_config(entry["config"])
 
 
 def model_from_config(config):
-    from .network import Model
     tensors = {}  # (layer name, node index, tensor index) -> symbolic tensor
     pending = []  # [layer, its calls not yet made]
     for entry in config["layers"]:
         layer = layer_from_config(entry)
         if isinstance(layer, InputLayer):
-            tensors[(layer.name, 0, 0)] = layer.output
+            tensors[(layer.name, 0, 0)] = source(layer)
         pending.append([layer, list(entry["inbound_nodes"])])
     made = {}
     while any(calls for _, calls in pending):
@@ -61,8 +59,8 @@ def model_from_config(config):
         if not progress:
             stuck = [f"{layer.name} <- {calls[0]}" for layer, calls in pending if calls]
             raise ValueError(f"model config '{config['name']}' refers to tensors no layer makes: {stuck}")
-    return Model(_resolve(config["input_layers"], tensors), _resolve(config["output_layers"], tensors),
-                 name=config["name"])
+    return _layers.get("Model")(_resolve(config["input_layers"], tensors),
+                                _resolve(config["output_layers"], tensors), name=config["name"])
 
 
 def _is_ref(item):

@@ -4,7 +4,7 @@
 im2col matrix (N*Ho*Wo, kh*kw*C) makes the one copy a GEMM needs. ``scatter_windows``
 is its adjoint: each kernel tap adds its slice back, kh*kw strided additions.
 """
-from ..backend import get_xp
+from ...backend import get_xp
 
 
 def pad_nhwc(x, pads, value=0):

@@ -3,7 +3,7 @@
 Broadcasting's adjoint is ``unbroadcast``: a gradient is summed back over the axes the
 forward pass stretched, so every input receives a gradient of its own shape.
 """
-from .backend import get_xp
+from ..backend import get_xp
 from .function import Function
 from .tensor import Tensor, as_tensor
 
@@ -19,27 +19,27 @@ def unbroadcast(grad, shape):
     return grad.reshape(shape)
 
 
-class _Binary(Function):
+class _BinaryFunction(Function):
     def forward(self, a, b):
         self.shapes = a.shape, b.shape
         return self.compute(a, b)
 
 
-class Add(_Binary):
+class AddFunction(_BinaryFunction):
     compute = staticmethod(lambda a, b: a + b)
 
     def backward(self, g):
         return unbroadcast(g, self.shapes[0]), unbroadcast(g, self.shapes[1])
 
 
-class Sub(_Binary):
+class SubFunction(_BinaryFunction):
     compute = staticmethod(lambda a, b: a - b)
 
     def backward(self, g):
         return unbroadcast(g, self.shapes[0]), unbroadcast(-g, self.shapes[1])
 
 
-class Mul(_Binary):
+class MulFunction(_BinaryFunction):
     def compute(self, a, b):
         self.a = a if self.needs_grad[1] else None
         self.b = b if self.needs_grad[0] else None
@@ -51,7 +51,7 @@ class Mul(_Binary):
         return ga, gb
 
 
-class Div(_Binary):
+class DivFunction(_BinaryFunction):
     def compute(self, a, b):
         self.a, self.b = a, b
         return a / b
@@ -62,7 +62,7 @@ class Div(_Binary):
         return ga, gb
 
 
-class Power(Function):
+class PowerFunction(Function):
     def __init__(self, exponent):
         self.exponent = exponent
 
@@ -74,7 +74,7 @@ class Power(Function):
         return (g * self.exponent * self.a ** (self.exponent - 1),)
 
 
-class Exp(Function):
+class ExpFunction(Function):
     def forward(self, a):
         self.y = get_xp(a).exp(a)
         return self.y
@@ -83,7 +83,7 @@ class Exp(Function):
         return (g * self.y,)
 
 
-class Log(Function):
+class LogFunction(Function):
     def forward(self, a):
         self.a = a
         return get_xp(a).log(a)
@@ -92,7 +92,7 @@ class Log(Function):
         return (g / self.a,)
 
 
-class MatMul(Function):
+class MatMulFunction(Function):
     """2-D (or batched) matrix product."""
 
     def forward(self, a, b):
@@ -109,7 +109,7 @@ class MatMul(Function):
         return ga, gb
 
 
-class Sum(Function):
+class SumFunction(Function):
     def __init__(self, axis, keepdims):
         self.axis, self.keepdims = axis, keepdims
 
@@ -125,7 +125,7 @@ class Sum(Function):
         return (xp.broadcast_to(g, self.shape),)
 
 
-class Reshape(Function):
+class ReshapeFunction(Function):
     def __init__(self, shape):
         self.shape = shape
 
@@ -137,7 +137,7 @@ class Reshape(Function):
         return (g.reshape(self.in_shape),)
 
 
-class Transpose(Function):
+class TransposeFunction(Function):
     def __init__(self, axes):
         self.axes = axes
 
@@ -150,7 +150,7 @@ class Transpose(Function):
         return (g.transpose(inverse),)
 
 
-class GetItem(Function):
+class GetItemFunction(Function):
     def __init__(self, index):
         self.index = index
 
@@ -171,18 +171,18 @@ def _pair(a, b):
     return a, as_tensor(b, like=a)
 
 
-def add(a, b): return Add()(*_pair(a, b))
-def sub(a, b): return Sub()(*_pair(a, b))
-def mul(a, b): return Mul()(*_pair(a, b))
-def div(a, b): return Div()(*_pair(a, b))
-def power(a, exponent): return Power(exponent)(a)
-def exp(a): return Exp()(a)
-def log(a): return Log()(a)
-def matmul(a, b): return MatMul()(*_pair(a, b))
-def sum(a, axis=None, keepdims=False): return Sum(axis, keepdims)(a)
-def reshape(a, shape): return Reshape(tuple(shape) if not isinstance(shape, int) else (shape,))(a)
-def transpose(a, axes=None): return Transpose(tuple(axes) if axes else None)(a)
-def getitem(a, index): return GetItem(index)(a)
+def add(a, b): return AddFunction()(*_pair(a, b))
+def sub(a, b): return SubFunction()(*_pair(a, b))
+def mul(a, b): return MulFunction()(*_pair(a, b))
+def div(a, b): return DivFunction()(*_pair(a, b))
+def power(a, exponent): return PowerFunction(exponent)(a)
+def exp(a): return ExpFunction()(a)
+def log(a): return LogFunction()(a)
+def matmul(a, b): return MatMulFunction()(*_pair(a, b))
+def sum(a, axis=None, keepdims=False): return SumFunction(axis, keepdims)(a)
+def reshape(a, shape): return ReshapeFunction(tuple(shape) if not isinstance(shape, int) else (shape,))(a)
+def transpose(a, axes=None): return TransposeFunction(tuple(axes) if axes else None)(a)
+def getitem(a, index): return GetItemFunction(index)(a)
 
 
 def mean(a, axis=None, keepdims=False):

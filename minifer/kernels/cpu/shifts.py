@@ -5,21 +5,13 @@ View the padded input (N, Hp, Wp, C) as a matrix of N*Hp*Wp pixel rows. Kernel t
 
     out_grid[q] = sum over taps of xflat[q + i*Wp + j] @ w[i, j]
 
-is kh*kw GEMMs on *contiguous* row slices: no im2col copy. The output lives on the padded
-grid; its first Ho x Wo corner of each image is the convolution, the rest is discarded.
-Rows are processed a block at a time so the running sum stays in the cache, and each
-block's GEMM stays under ``SINGLE_THREAD_MNK`` (m*n*k), the size below which OpenBLAS runs
-a GEMM on the calling thread: thousands of GEMMs each handed to 2 threads made an ARCH-1
-training step on the shared 2-core machine 12x slower (6 vs 71 images/s).
-
-Why: with the few channels of ARCH-1's 48x48 layers (C = 8-16) im2col copies 9*C
-floats per pixel in runs of only 3*C floats, and NumPy's strided copy dominated. Measured
-on the 2-core EPYC (1 BLAS thread, batch 256, forward + backward of 48x48x16->16):
-im2col 594 ms, flat shift 228 ms. With C = 1 (im2col is tiny) or small images with many
-channels (the discarded border is 78% extra work at 6x6) im2col stays faster, so
-``conv2d`` picks per layer (see ``use_shifts``).
+is kh*kw GEMMs on *contiguous* row slices: no im2col copy, which is what costs most with the
+few channels of ARCH-1's 48x48 layers. The output lives on the padded grid; its first Ho x Wo
+corner of each image is the convolution. Rows go a block at a time so the running sum stays
+in the cache, and each block's GEMM stays under ``SINGLE_THREAD_MNK`` (m*n*k), the size below
+which OpenBLAS runs a GEMM on the calling thread instead of waking its own threads.
 """
-from ..backend import get_xp
+from ...backend import get_xp
 from .columns import add_parts
 from .parallel import for_ranges
 
@@ -33,7 +25,8 @@ def block_rows(c, f):
 
 
 def use_shifts(x_shape, kernel, strides):
-    """Flat shift wins for stride 1 with 2-31 channels on images whose border is under 25%."""
+    """Flat shift wins for stride 1 with 2-31 channels on images whose border is under 25%
+    (with one channel im2col is tiny; on small images the discarded border costs more)."""
     (kh, kw), (_, h, w, c) = kernel, x_shape
     border = (h + kh - 1) * (w + kw - 1) / (h * w)
     return strides == (1, 1) and kh * kw > 1 and 1 < c < 32 and border < 1.25
@@ -44,10 +37,10 @@ def tap_offsets(kernel, wp):
     return [i * wp + j for i in range(kernel[0]) for j in range(kernel[1])]
 
 
-def _shifted_sum(src, offsets, taps, out, start, stop):
+def _shifted_sum(src, offsets, taps, out, start, stop, rows=None):
     """out[r] = sum_t src[r + offsets[t]] @ taps[t] for r in [start, stop), block by block."""
     xp = get_xp(src)
-    rows = block_rows(*taps[0].shape)
+    rows = rows or block_rows(*taps[0].shape)
     tmp = xp.empty((min(rows, stop - start), out.shape[1]), dtype=out.dtype)
     for r0 in range(start, stop, rows):
         r1 = min(r0 + rows, stop)
@@ -58,13 +51,13 @@ def _shifted_sum(src, offsets, taps, out, start, stop):
             acc += t
 
 
-def _shifted_dw(src, offsets, g, start, stop):
+def _shifted_dw(src, offsets, g, start, stop, rows=None):
     """(T, C, F) array: [t] = sum over r in [start, stop) of outer(src[r + offsets[t]], g[r])."""
     xp = get_xp(src)
     c, f = src.shape[1], g.shape[1]
     dw = xp.zeros((len(offsets), c, f), dtype=g.dtype)
     part = xp.empty((c, f), dtype=g.dtype)
-    rows = block_rows(c, f)
+    rows = rows or block_rows(c, f)
     for r0 in range(start, stop, rows):
         r1 = min(r0 + rows, stop)
         for t, s in enumerate(offsets):
@@ -73,8 +66,9 @@ def _shifted_dw(src, offsets, g, start, stop):
     return dw
 
 
-def shift_conv(xpad, w, out_hw):
-    """Stride-1 convolution of padded NHWC ``xpad``; returns a strided (N, Ho, Wo, F) view."""
+def shift_conv(xpad, w, out_hw, rows=None):
+    """Stride-1 convolution of padded NHWC ``xpad``; returns a strided (N, Ho, Wo, F) view.
+    ``rows`` overrides the GEMM block height (tests use tiny ragged blocks)."""
     xp = get_xp(xpad)
     kh, kw, c, f = w.shape
     n, hp, wp, _ = xpad.shape
@@ -83,11 +77,11 @@ def shift_conv(xpad, w, out_hw):
     grid = xp.empty((flat.shape[0], f), dtype=xpad.dtype)
     # rows past the last valid pixel would read beyond the input: they are never used
     taps = list(w.reshape(kh * kw, c, f))
-    for_ranges(lambda a, b: _shifted_sum(flat, shifts, taps, grid, a, b), xp, 0, flat.shape[0] - shifts[-1])
+    for_ranges(lambda a, b: _shifted_sum(flat, shifts, taps, grid, a, b, rows), xp, 0, flat.shape[0] - shifts[-1])
     return grid.reshape(n, hp, wp, f)[:, :out_hw[0], :out_hw[1]]
 
 
-def shift_conv_backward(g, xpad, w, padded_shape, w_shape):
+def shift_conv_backward(g, xpad, w, padded_shape, w_shape, rows=None):
     """Gradients of ``shift_conv``: d xpad as (N, Hp, Wp, C) (None when ``w`` is None, as
     the input then needs none) and dw (None when ``xpad`` is None).
 
@@ -106,13 +100,13 @@ def shift_conv_backward(g, xpad, w, padded_shape, w_shape):
     dxpad = dw = None
     if w is not None:
         dxpad = xp.empty((total, c), dtype=g.dtype)
-        # contiguous transposed taps: 48x48x16->16 input gradient 84-98 -> 60-75 ms
+        # contiguous transposed taps: faster GEMMs than strided ones
         taps_t = list(xp.ascontiguousarray(w.reshape(kh * kw, c, f).transpose(0, 2, 1)))
         back = [last - s for s in shifts]
-        for_ranges(lambda a, b: _shifted_sum(gg, back, taps_t, dxpad, a, b), xp, 0, total)
+        for_ranges(lambda a, b: _shifted_sum(gg, back, taps_t, dxpad, a, b, rows), xp, 0, total)
         dxpad = dxpad.reshape(n, hp, wp, c)
     if xpad is not None:
         flat, grid = xpad.reshape(-1, c), gg[last:]
-        dw = add_parts(for_ranges(lambda a, b: _shifted_dw(flat, shifts, grid, a, b), xp, 0, total - last))
+        dw = add_parts(for_ranges(lambda a, b: _shifted_dw(flat, shifts, grid, a, b, rows), xp, 0, total - last))
         dw = dw.reshape(w_shape)
     return dxpad, dw

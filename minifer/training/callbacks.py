@@ -7,14 +7,19 @@ import csv
 import io
 import math
 
-from .io import atomic_write
+from ..io import atomic_write
 
 
 class Callback:
     model = None
+    run = None  # the TrainingRun this callback belongs to, set by fit
 
     def set_model(self, model):
         self.model = model
+
+    def set_run(self, run):
+        self.run = run
+        self.set_model(run.model)
 
     def on_train_begin(self, logs=None): pass
     def on_epoch_begin(self, epoch, logs=None): pass
@@ -165,13 +170,13 @@ class ModelCheckpoint(Callback):
             if not self.tracker.improved(value):
                 return
             self.tracker.best = value
-        self.model.save_checkpoint(self.path)
+        self.run.save_checkpoint(self.path)
         if self.verbose:
             print(f"Epoch {epoch + 1}: saved checkpoint to {self.path}")
 
     def on_train_interrupted(self, epoch, batch):
         if not self.save_best_only:  # the "last" checkpoint doubles as the resume point
-            self.model.save_checkpoint(self.path)
+            self.run.save_checkpoint(self.path)
             print(f"Saved a resumable checkpoint to {self.path}")
 
     def state_dict(self):
@@ -188,12 +193,12 @@ class CSVLogger(Callback):
         self.path = str(path)
 
     def on_epoch_end(self, epoch, logs=None):
-        history = self.model.history.history
+        history = self.run.history.history
         keys = list(history)
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(["epoch"] + keys)
-        for i, e in enumerate(self.model.history.epoch):
+        for i, e in enumerate(self.run.history.epoch):
             writer.writerow([e + 1] + [history[k][i] for k in keys])
         with atomic_write(self.path, "w") as f:
             f.write(buffer.getvalue())

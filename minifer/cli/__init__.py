@@ -1,0 +1,48 @@
+"""Command line: ``python -m minifer summary arch1`` prints a network's Keras-style table.
+
+Training and evaluation scripts live in ``examples/``; this entry point only inspects models.
+"""
+import argparse
+import os
+import sys
+
+from .. import models
+
+
+def _shape(text):
+    try:
+        return tuple(int(d) for d in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected sizes separated by commas, like 48,48,1; got {text!r}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m minifer",
+                                     description="minifer: a small, readable NumPy/CuPy deep-learning library "
+                                                 "reproducing Chowanda 2021's separable CNNs.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    summary = commands.add_parser("summary", help="print a network's layers, output shapes and parameter counts",
+                                  description="Print model.summary() of a built-in network: "
+                                              + ", ".join(models.BUILDERS) + ".")
+    summary.add_argument("model", choices=list(models.BUILDERS), help="which network")
+    summary.add_argument("--input-shape", type=_shape,
+                         help="per-example shape, e.g. 48,48,1 (default: 48,48,1 for ARCH-1..4, 64,64,1 for "
+                              "mini_xception)")
+    summary.add_argument("--classes", type=int, default=7, help="number of classes (default 7)")
+    summary.add_argument("--line-length", type=int, help="minimum table width in characters")
+    args = parser.parse_args(argv)
+
+    kwargs = {"num_classes": args.classes}
+    if args.input_shape:
+        kwargs["input_shape"] = args.input_shape
+    try:
+        model = models.get(args.model, **kwargs)
+    except ValueError as error:  # ShapeError included: an input too small for the network
+        parser.error(str(error))
+    try:
+        sys.stdout.write(model.summary(print_fn=lambda line: None, line_length=args.line_length))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `| head` closed the pipe: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+

@@ -1,0 +1,54 @@
+"""The CPU kernel pair of conv2d: three formulations, one chosen per layer.
+
+"shift": stride-1 convolutions of 2-31 channels as shifted GEMMs (``shifts.py``, no patch
+copy); "gemm": 1x1 stride-1 convolutions as one plain GEMM on the input; "im2col": the rest
+(``im2col.py``). All three give the same result; ``conv2d_path`` picks the fastest.
+"""
+from ...backend import get_xp
+from .im2col import COLS_BUDGET, im2col_conv, im2col_conv_backward
+from .shifts import shift_conv, shift_conv_backward, use_shifts
+from .windows import pad_nhwc, unpad_nhwc
+
+CONV_PATHS = ("shift", "gemm", "im2col")
+
+
+def conv2d_path(x_shape, kernel, strides):
+    if use_shifts(x_shape, kernel, strides):
+        return "shift"
+    return "gemm" if tuple(kernel) == (1, 1) and tuple(strides) == (1, 1) else "im2col"
+
+
+def conv2d_forward(x, w, b, strides, pads, out_hw, path, budget=COLS_BUDGET):
+    """(y, saved): y = conv(x, w) + b as contiguous (N, Ho, Wo, F); ``saved`` is what
+    ``conv2d_backward`` reads (the padded input, or the input itself for "gemm")."""
+    xp = get_xp(x)
+    n, f = x.shape[0], w.shape[3]
+    if path == "gemm":
+        y = (x.reshape(-1, x.shape[3]) @ w.reshape(-1, f)).reshape(n, *out_hw, f)
+        saved = x
+    else:
+        saved = pad_nhwc(x, pads)
+        if path == "shift":  # the bias added while the strided corner is copied out
+            grid = shift_conv(saved, w, out_hw)
+            return (xp.add(grid, b) if b is not None else xp.ascontiguousarray(grid)), saved
+        y = im2col_conv(saved, w, strides, out_hw, budget).reshape(n, *out_hw, f)
+    if b is not None:
+        y += b
+    return y, saved
+
+
+def conv2d_backward(g, saved, w, x_shape, w_shape, strides, pads, out_hw, path, budget=COLS_BUDGET):
+    """(dx, dw) of ``conv2d_forward``; dx is None when ``w`` is None, dw when ``saved`` is."""
+    kh, kw, c, f = w_shape
+    g2 = g.reshape(-1, f)
+    if path == "gemm":
+        dx = (g2 @ w.reshape(c, f).T).reshape(x_shape) if w is not None else None
+        dw = (saved.reshape(-1, c).T @ g2).reshape(w_shape) if saved is not None else None
+        return dx, dw
+    (top, bottom), (left, right) = pads
+    padded_shape = (x_shape[0], x_shape[1] + top + bottom, x_shape[2] + left + right, c)
+    if path == "shift":
+        dxpad, dw = shift_conv_backward(g, saved, w, padded_shape, w_shape)
+    else:
+        dxpad, dw = im2col_conv_backward(g2, saved, w, padded_shape, w_shape, strides, out_hw, budget)
+    return (unpad_nhwc(dxpad, pads) if dxpad is not None else None), dw

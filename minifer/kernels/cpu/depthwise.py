@@ -1,0 +1,114 @@
+"""Depthwise convolution as kh*kw multiply-adds over flat-shifted rows ("flat shift").
+
+The same view as ``shifts.py``: the padded input (N, Hp, Wp, C) is a matrix of N*Hp*Wp
+pixel rows, and tap (i, j) reads row q + i*Wp + j for output row q, a contiguous slice. A
+depthwise tap is then an elementwise multiply-add rather than a GEMM, done on flat 1-D
+blocks with the tap's C weights tiled to the block's length, so NumPy's inner loop covers the
+whole block instead of C elements and the running sum stays in the cache (docs/benchmarks.md).
+"""
+from ...backend import get_xp
+from .columns import add_parts
+from .parallel import for_ranges
+from .shifts import tap_offsets
+from .windows import pad_nhwc, tap_slice, unpad_nhwc
+
+BLOCK = 65536  # elements per block
+
+
+def _step(channels):
+    return max(1, BLOCK // channels)
+
+
+def shifted_mac(src, offsets, taps, out, rows):
+    """out[r] = sum_t src[r + offsets[t]] * taps[t] for r < rows (rows past it are left as
+    they are); ``src`` and ``out`` are contiguous (R, C), ``taps`` is (T, C). The rows are
+    split over the threads (``kernels/parallel.py``)."""
+    xp = get_xp(src)
+    c = src.shape[1]
+    step = min(_step(c), rows)
+    tiles = xp.tile(taps, (1, step))  # (T, step * C): each tap's weights, once per row
+    src1, out1 = src.reshape(-1), out.reshape(-1)
+
+    def mac(start, stop):
+        tmp = xp.empty(tiles.shape[1], dtype=out.dtype)
+        for r0 in range(start, stop, step):
+            n = (min(r0 + step, stop) - r0) * c
+            acc, t = out1[r0 * c:r0 * c + n], tmp[:n]
+            a = (r0 + offsets[0]) * c
+            xp.multiply(src1[a:a + n], tiles[0, :n], out=acc)
+            for offset, tile in zip(offsets[1:], tiles[1:]):
+                a = (r0 + offset) * c
+                xp.multiply(src1[a:a + n], tile[:n], out=t)
+                acc += t
+
+    for_ranges(mac, xp, 0, rows)
+
+
+def shifted_dot(src, offsets, g, rows):
+    """(T, C) array: [t, c] = sum over r < rows of src[r + offsets[t], c] * g[r, c]; one
+    partial per thread, added in order."""
+    xp = get_xp(src)
+    c = src.shape[1]
+    step = min(_step(c), rows)
+    ones = xp.ones(step, dtype=g.dtype)
+    src1, g1 = src.reshape(-1), g.reshape(-1)
+
+    def dot(start, stop):
+        out = xp.zeros((len(offsets), c), dtype=g.dtype)
+        tmp = xp.empty(step * c, dtype=g.dtype)
+        for r0 in range(start, stop, step):
+            r1 = min(r0 + step, stop)
+            n = (r1 - r0) * c
+            t, gb = tmp[:n], g1[r0 * c:r0 * c + n]
+            for k, offset in enumerate(offsets):
+                a = (r0 + offset) * c
+                xp.multiply(src1[a:a + n], gb, out=t)
+                out[k] += ones[:r1 - r0] @ t.reshape(-1, c)
+        return out
+
+    return add_parts(for_ranges(dot, xp, 0, rows))
+
+
+def depthwise_forward(x, w, b, strides, pads, out_hw):
+    """(y, saved): y (N, Ho, Wo, C*M), channel c*M + m, from ``w`` (kh, kw, C, M).
+
+    The stride-1 result on the padded grid, then its strided corner (strides > 1 compute every
+    position and keep one in sh*sw). With M > 1 the input's channels are repeated M times
+    first, so every tap is a plain (rows, C*M) multiply-add.
+    """
+    xp = get_xp(x)
+    kh, kw, c, m = w.shape
+    xpad = pad_nhwc(x, pads)
+    n, hp, wp, _ = xpad.shape
+    flat = xpad.reshape(-1, c)
+    if m > 1:
+        flat = xp.repeat(flat, m, axis=1)
+    shifts = tap_offsets((kh, kw), wp)
+    grid = xp.empty((flat.shape[0], c * m), dtype=x.dtype)
+    # grid rows from ``rows`` on are never read: no output pixel lies there
+    shifted_mac(flat, shifts, w.reshape(kh * kw, c * m), grid, flat.shape[0] - shifts[-1])
+    y = grid.reshape(n, hp, wp, c * m)[tap_slice(0, 0, strides, out_hw)]
+    return (xp.add(y, b) if b is not None else xp.ascontiguousarray(y)), flat
+
+
+def depthwise_backward(g, saved, w, x_shape, w_shape, strides, pads, out_hw):
+    """(dx, dw) of ``depthwise_forward``; dx is None when ``w`` is None, dw when ``saved`` is."""
+    xp = get_xp(g)
+    kh, kw, c, m = w_shape
+    (top, bottom), (left, right) = pads
+    n, hp, wp = x_shape[0], x_shape[1] + top + bottom, x_shape[2] + left + right
+    shifts = tap_offsets((kh, kw), wp)
+    last, total = shifts[-1], n * hp * wp
+    # g on the padded grid (zeros where no output pixel is), after ``last`` zero rows
+    gg = xp.zeros((last + total, c * m), dtype=g.dtype)
+    gg[last:].reshape(n, hp, wp, c * m)[tap_slice(0, 0, strides, out_hw)] = g
+    dx = dw = None
+    if w is not None:
+        dflat = xp.empty((total, c * m), dtype=g.dtype)
+        shifted_mac(gg, [last - s for s in shifts], w.reshape(kh * kw, c * m), dflat, total)
+        if m > 1:
+            dflat = dflat.reshape(total, c, m).sum(axis=2)
+        dx = unpad_nhwc(dflat.reshape(n, hp, wp, c), pads)
+    if saved is not None:
+        dw = shifted_dot(saved, shifts, gg[last:], total - last).reshape(w_shape)
+    return dx, dw

@@ -1,0 +1,125 @@
+"""Split a kernel's independent row blocks over the CPU cores with a small thread pool.
+
+NumPy's ufuncs and OpenBLAS release the GIL, so two Python threads each looping over half
+of a kernel's blocks (writing disjoint slices of one preallocated output) use two cores.
+``for_ranges(fn, xp, start, stop)`` cuts [start, stop) into one contiguous range per thread
+and returns ``[fn(a, b) for each range]`` in order; a reduction (a weight gradient, a column
+sum) returns one partial per range and the caller adds them in that order, so a result is
+bit-for-bit the same every run for a given thread count.
+
+Nothing happens at import: the pool starts on the first split, with ``set_num_threads(n)``
+threads (default ``MINIFER_NUM_THREADS``, else ``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS``,
+else ``os.cpu_count()``). While a split runs, NumPy's OpenBLAS is told to use one thread, so no
+GEMM inside a block spreads itself over cores the pool already uses (or spin-waits for one);
+its own count is put back when the split ends, so a user's NumPy code outside minifer's kernels
+keeps the threads it had. On CuPy (GPU kernels are parallel already) or with one thread,
+``for_ranges`` is a plain call on the whole range.
+"""
+import contextlib
+import ctypes
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy
+
+_threads = None  # None: read from the environment on first use
+_pool = None
+_pool_lock = threading.Lock()
+_blas = None  # (get, set) of NumPy's OpenBLAS thread count, found on first use
+
+
+def default_threads():
+    for var in ("MINIFER_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        if os.environ.get(var, "").isdigit() and int(os.environ[var]) > 0:
+            return int(os.environ[var])
+    return os.cpu_count() or 1
+
+
+def num_threads():
+    """How many threads minifer's CPU kernels split their work over."""
+    return default_threads() if _threads is None else _threads
+
+
+def set_num_threads(n):
+    """Use ``n`` threads in minifer's CPU kernels from the next kernel call on (1: serial)."""
+    global _threads, _pool
+    if int(n) < 1:
+        raise ValueError(f"the thread count must be at least 1, got {n}")
+    with _pool_lock:
+        if _pool is not None:
+            _pool.shutdown(wait=True)
+            _pool = None
+        _threads = int(n)
+
+
+def _get_pool(threads):
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool._max_workers != threads - 1:
+            if _pool is not None:
+                _pool.shutdown(wait=True)
+            _pool = ThreadPoolExecutor(threads - 1, thread_name_prefix="minifer")
+        return _pool
+
+
+def _find_blas():
+    """(get, set) functions of the OpenBLAS NumPy loaded, or (None, None) if there is none."""
+    try:
+        with open("/proc/self/maps") as f:
+            paths = sorted({line.split()[-1] for line in f if "openblas" in line.split()[-1]})
+    except OSError:
+        return None, None
+    for path in paths:
+        lib = ctypes.CDLL(path)
+        for prefix, suffix in (("scipy_openblas_", "64_"), ("scipy_openblas_", ""), ("openblas_", "")):
+            get, put = f"{prefix}get_num_threads{suffix}", f"{prefix}set_num_threads{suffix}"
+            if hasattr(lib, get) and hasattr(lib, put):
+                return getattr(lib, get), getattr(lib, put)
+    return None, None
+
+
+def blas_threads():
+    """NumPy's OpenBLAS thread count (None where it cannot be read)."""
+    global _blas
+    if _blas is None:
+        _blas = _find_blas()
+    return _blas[0]() if _blas[0] is not None else None
+
+
+@contextlib.contextmanager
+def blas_single_thread():
+    """OpenBLAS on one thread inside the block, its own count restored after."""
+    previous = blas_threads()
+    if previous is None or previous == 1:
+        yield
+        return
+    _blas[1](1)
+    try:
+        yield
+    finally:
+        _blas[1](previous)
+
+
+def split(start, stop, parts, align=1):
+    """``parts`` contiguous (a, b) ranges covering [start, stop), boundaries multiples of
+    ``align`` from ``start`` (empty ranges dropped)."""
+    units = -(-(stop - start) // align)
+    cuts = [start + min(stop - start, align * (units * k // parts)) for k in range(parts + 1)]
+    return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
+
+
+def for_ranges(fn, xp, start, stop, align=1, threads=None):
+    """``[fn(a, b) for (a, b) in split(start, stop, threads, align)]``, the ranges run at once,
+    the first on the calling thread; one call on the whole range on CuPy or with one thread."""
+    threads = num_threads() if threads is None else threads
+    if xp is not numpy or threads < 2:
+        return [fn(start, stop)]
+    ranges = split(start, stop, threads, align)
+    if len(ranges) < 2:
+        return [fn(start, stop)]
+    pool = _get_pool(threads)
+    with blas_single_thread():
+        futures = [pool.submit(fn, a, b) for a, b in ranges[1:]]
+        first = fn(*ranges[0])
+        return [first] + [f.result() for f in futures]

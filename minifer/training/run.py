@@ -1,0 +1,69 @@
+"""TrainingRun: the state of one ``fit``, kept in one object instead of on the model.
+
+Where the run is (epoch, batch), what it has summed so far, its callbacks and History, and
+the generator its dropout masks come from. ``ModelCheckpoint`` saves the run through
+``save_checkpoint``; ``fit(resume=path)`` restores one, and with the data source's
+(seed, epoch) stream the resumed run continues bit for bit.
+"""
+import numpy
+
+from .callbacks import Callback
+from .checkpoint import load_checkpoint, save_checkpoint
+
+
+class History(Callback):
+    """Per-epoch figures: ``history.history["val_accuracy"][i]`` is epoch ``history.epoch[i]``."""
+
+    def __init__(self):
+        self.epoch, self.history = [], {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(value)
+
+    def state_dict(self):
+        return {"epoch": self.epoch, "history": self.history}
+
+    def load_state_dict(self, state):
+        self.epoch, self.history = list(state["epoch"]), {k: list(v) for k, v in state["history"].items()}
+
+
+class TrainingRun:
+    def __init__(self, model, callbacks, seed):
+        self.model = model
+        self.history = History()  # one per fit, as in Keras
+        self.callbacks = [self.history] + list(callbacks or [])
+        self.rng = numpy.random.default_rng(seed)  # dropout masks: never the global generator
+        self.epoch, self.batch = 0, 0  # the next batch to train
+        self.running = (0.0, 0, 0)  # this epoch's loss sum, correct count and images so far
+        for cb in self.callbacks:
+            cb.set_run(self)
+
+    def advance(self, epoch, batch, running=(0.0, 0, 0)):
+        self.epoch, self.batch, self.running = epoch, batch, running
+
+    def save_checkpoint(self, path):
+        """Everything needed to resume: weights, optimizer, position, callbacks, dropout generator."""
+        state = {"epoch": self.epoch, "batch": self.batch, "running": list(self.running),
+                 "random": self.rng.bit_generator.state,
+                 "callbacks": [{"class": type(cb).__name__, "state": cb.state_dict()} for cb in self.callbacks]}
+        arrays = {f"callbacks/{i}/{k}": a for i, cb in enumerate(self.callbacks) for k, a in cb.arrays().items()}
+        save_checkpoint(path, self.model, self.model.optimizer, state, arrays)
+
+    def restore(self, path):
+        """Load a checkpoint written by ``save_checkpoint`` into the model, its optimizer and this run."""
+        state, arrays = load_checkpoint(path, self.model, self.model.optimizer)
+        saved = state["callbacks"]
+        for i, cb in enumerate(self.callbacks):
+            entry = saved[i] if i < len(saved) else None
+            if entry is None or entry["class"] != type(cb).__name__:
+                if cb.state_dict():
+                    raise ValueError(f"checkpoint {path} was written with callbacks {[c['class'] for c in saved]}; "
+                                     f"this fit has {[type(c).__name__ for c in self.callbacks]}: pass the same ones")
+                continue
+            cb.load_state_dict(entry["state"])
+            prefix = f"callbacks/{i}/"
+            cb.load_arrays({k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)})
+        self.rng.bit_generator.state = state["random"]
+        self.advance(state["epoch"], state["batch"], tuple(state["running"]))

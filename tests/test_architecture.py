@@ -1,0 +1,178 @@
+"""The package's layout holds: every import points down, no cycles, no import-time side effects.
+
+The order, bottom-up (docs/architecture.md): backend and random, kernels, autograd,
+functional, layers, graph, io, training, engine; data, models, cli and plot are leaves that
+nothing in the core imports. Modules within one folder may import one another, but only
+autograd/ may do so in a cycle.
+"""
+import ast
+import json
+import pathlib
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import minifer
+from minifer.autograd import Function
+from minifer.layers import Layer
+
+PACKAGE = pathlib.Path(minifer.__file__).parent
+LEVELS = {"backend": 0, "random": 0, "kernels": 1, "autograd": 2, "functional": 3, "layers": 4, "graph": 5,
+          "io": 6, "training": 7, "engine": 8, "data": 9, "models": 9, "plot": 9, "cli": 10}
+LEAVES = {"data", "models", "cli", "plot"}
+TOP = {"__init__", "__main__"}  # the package's front door may import anything
+
+
+def modules():
+    """{dotted module name: path} for every module in the package."""
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        found[".".join(parts)] = path
+    return found
+
+
+def unit(module):
+    """The folder or top-level module a dotted name belongs to ('minifer.kernels.cpu.shifts' -> 'kernels')."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def imports(module, path):
+    """(imported minifer module, line, inside a function?) for every import in ``path``."""
+    tree = ast.parse(path.read_text(), str(path))
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    in_function = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            in_function.update(id(n) for n in ast.walk(node) if n is not node)
+    known = modules()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names]
+        else:
+            continue
+        for target in targets:
+            if target.split(".")[0] == "minifer":
+                yield target, node.lineno, id(node) in in_function
+
+
+def test_every_import_points_down_and_none_hides_in_a_function():
+    wrong = []
+    for module, path in modules().items():
+        here = unit(module)
+        for target, line, hidden in imports(module, path):
+            there = unit(target)
+            where = f"{path.relative_to(PACKAGE.parent)}:{line} imports {target}"
+            if hidden and here not in LEAVES:
+                wrong.append(f"{where} inside a function")
+            if here in TOP:
+                continue
+            if there in TOP:
+                wrong.append(f"{where}: the package front door, from inside")
+            elif LEVELS[there] > LEVELS[here] or (LEVELS[there] == LEVELS[here] and there != here
+                                                 and not {here, there} <= {"backend", "random"}):
+                wrong.append(f"{where}: {there} is not below {here}")
+            elif here not in LEAVES and there in LEAVES:
+                wrong.append(f"{where}: the core imports a leaf")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_no_import_cycle_outside_autograd():
+    graph = {module: {t for t, _, _ in imports(module, path) if t in modules() and t != module}
+             for module, path in modules().items()}
+    # a package's __init__ imports its own modules; those importing it back is the usual idiom, not a cycle
+    for module in graph:
+        graph[module] = {t for t in graph[module] if not module.startswith(t + ".")}
+    cycles, state = [], {}
+
+    def visit(node, stack):
+        state[node] = "open"
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == "open":
+                cycles.append(stack[stack.index(nxt):] + [nxt])
+            elif nxt not in state:
+                visit(nxt, stack)
+        stack.pop()
+        state[node] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [])
+    outside = [c for c in cycles if not all(m.startswith("minifer.autograd") for m in c)]
+    assert not outside, "\n".join(" -> ".join(c) for c in outside)
+
+
+def test_function_names_never_collide_with_layer_names():
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    functions = {c.__name__ for c in subclasses(Function)}
+    assert all(name.endswith("Function") for name in functions), sorted(functions)
+    assert not functions & set(Layer.registry)
+
+
+def test_no_file_over_300_lines():
+    long = {str(p.relative_to(PACKAGE.parent)): n for p in PACKAGE.rglob("*.py")
+            if (n := len(p.read_text().splitlines())) > 300}
+    assert not long, long
+
+
+PROBE = textwrap.dedent("""
+    import ctypes, json, sys, threading
+    import numpy
+
+    def blas():
+        paths = sorted({l.split()[-1] for l in open("/proc/self/maps") if "openblas" in l.split()[-1]})
+        for path in paths:
+            lib = ctypes.CDLL(path)
+            for get, put in (("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
+                             ("openblas_get_num_threads", "openblas_set_num_threads")):
+                if hasattr(lib, get):
+                    return getattr(lib, get), getattr(lib, put)
+        return None, None
+
+    get, put = blas()
+    if put is not None:
+        put(3)  # a count minifer has no reason to pick
+    before = get() if get else None
+    threads = threading.active_count()
+    import minifer
+    print(json.dumps({"modules": sorted(sys.modules), "threads": threading.active_count() - threads,
+                      "blas": [before, get() if get else None]}))
+""")
+
+
+def test_import_minifer_has_no_side_effects():
+    out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True).stdout
+    report = json.loads(out)
+    heavy = [m for m in report["modules"] if m.split(".")[0] in ("PIL", "tqdm", "matplotlib", "skimage", "cupy")
+             or m.startswith(("minifer.data", "minifer.models", "minifer.plot", "minifer.cli"))]
+    assert heavy == []
+    assert report["threads"] == 0
+    assert report["blas"][0] == report["blas"][1]
+
+
+def test_a_parallel_section_puts_the_blas_thread_count_back():
+    from minifer.kernels.cpu import parallel
+    if parallel.blas_threads() is None:
+        pytest.skip("NumPy here does not use OpenBLAS")
+    import numpy
+    before = parallel.blas_threads()
+    parallel.for_ranges(lambda a, b: parallel.blas_threads(), numpy, 0, 10, threads=2)
+    assert parallel.blas_threads() == before
+    inside = parallel.for_ranges(lambda a, b: parallel.blas_threads(), numpy, 0, 10, threads=2)
+    assert inside == [1, 1]
