@@ -3,8 +3,8 @@
 Thread counts must be fixed before NumPy is imported (OpenBLAS reads them once), so each
 benchmark calls ``set_threads`` first. NumPy's BLAS follows ``OPENBLAS_NUM_THREADS`` /
 ``OMP_NUM_THREADS`` (threadpoolctl is not a dependency); PyTorch gets ``torch.set_num_threads``.
-minifer's thread pool (``minifer/kernels/parallel.py``) reads the same count, splits its kernels'
-blocks over that many threads and then sets OpenBLAS to one thread.
+minifer's thread pool (``minifer/kernels/cpu/parallel.py``) reads the same count and splits its
+kernels' blocks over that many threads, with OpenBLAS on one thread while a split runs.
 """
 import os
 import statistics

@@ -17,54 +17,53 @@ def _geometry(x_shape, kernel, strides, padding):
     return pads, out_hw
 
 
-def _wants_bias_grad(fn):
-    return len(fn.needs_grad) > 2 and fn.needs_grad[2]
-
-
-class Conv2DFunction(Function):
-    def __init__(self, strides, padding, path=None):
-        self.strides, self.padding, self.path = strides, padding, path
-
-    def forward(self, x, w, b=None):
-        k = kernels_for(x)
-        self.pads, self.out_hw = _geometry(x.shape, w.shape[:2], self.strides, self.padding)
-        self.path = self.path or k.conv2d_path(x.shape, w.shape[:2], self.strides)
-        if self.path not in k.CONV_PATHS:
-            raise ValueError(f"conv2d path must be one of {k.CONV_PATHS}, got {self.path!r}")
-        y, saved = k.conv2d_forward(x, w, b, self.strides, self.pads, self.out_hw, self.path)
-        self.saved = saved if self.needs_grad[1] else None
-        self.w = w if self.needs_grad[0] else None
-        self.x_shape, self.w_shape = x.shape, w.shape
-        return y
-
-    def backward(self, g):
-        k = kernels_for(g)
-        dx, dw = k.conv2d_backward(g, self.saved, self.w, self.x_shape, self.w_shape, self.strides,
-                                   self.pads, self.out_hw, self.path)
-        db = k.channel_sum(g.reshape(-1, self.w_shape[3])) if _wants_bias_grad(self) else None
-        return dx, dw, db
-
-
-class DepthwiseConv2DFunction(Function):
-    """Each input channel c convolved with its own M filters; output channel c*M + m."""
+class _ConvolutionFunction(Function):
+    """What both convolutions share: the geometry, what backward keeps, the bias gradient."""
 
     def __init__(self, strides, padding):
         self.strides, self.padding = strides, padding
 
     def forward(self, x, w, b=None):
+        k = kernels_for(x)
         self.pads, self.out_hw = _geometry(x.shape, w.shape[:2], self.strides, self.padding)
-        y, saved = kernels_for(x).depthwise_forward(x, w, b, self.strides, self.pads, self.out_hw)
-        self.saved = saved if self.needs_grad[1] else None
-        self.w = w if self.needs_grad[0] else None
+        y, saved = self.run_forward(k, x, w, b)
+        self.saved = saved if self.needs_grad[1] else None  # for dw
+        self.w = w if self.needs_grad[0] else None  # for dx
         self.x_shape, self.w_shape = x.shape, w.shape
         return y
 
     def backward(self, g):
         k = kernels_for(g)
-        dx, dw = k.depthwise_backward(g, self.saved, self.w, self.x_shape, self.w_shape, self.strides,
-                                      self.pads, self.out_hw)
-        db = k.channel_sum(g.reshape(-1, g.shape[-1])) if _wants_bias_grad(self) else None
+        dx, dw = self.run_backward(k, g)
+        db = k.channel_sum(g.reshape(-1, g.shape[-1])) if len(self.needs_grad) > 2 and self.needs_grad[2] else None
         return dx, dw, db
+
+
+class Conv2DFunction(_ConvolutionFunction):
+    def __init__(self, strides, padding, path=None):
+        super().__init__(strides, padding)
+        self.path = path
+
+    def run_forward(self, k, x, w, b):
+        self.path = self.path or k.conv2d_path(x.shape, w.shape[:2], self.strides)
+        if self.path not in k.CONV_PATHS:
+            raise ValueError(f"conv2d path must be one of {k.CONV_PATHS}, got {self.path!r}")
+        return k.conv2d_forward(x, w, b, self.strides, self.pads, self.out_hw, self.path)
+
+    def run_backward(self, k, g):
+        return k.conv2d_backward(g, self.saved, self.w, self.x_shape, self.w_shape, self.strides, self.pads,
+                                 self.out_hw, self.path)
+
+
+class DepthwiseConv2DFunction(_ConvolutionFunction):
+    """Each input channel c convolved with its own M filters; output channel c*M + m."""
+
+    def run_forward(self, k, x, w, b):
+        return k.depthwise_forward(x, w, b, self.strides, self.pads, self.out_hw)
+
+    def run_backward(self, k, g):
+        return k.depthwise_backward(g, self.saved, self.w, self.x_shape, self.w_shape, self.strides, self.pads,
+                                    self.out_hw)
 
 
 def conv2d(x, kernel, bias=None, strides=1, padding="valid", path=None):

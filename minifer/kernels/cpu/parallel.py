@@ -9,14 +9,17 @@ bit-for-bit the same every run for a given thread count.
 
 Nothing happens at import: the pool starts on the first split, with ``set_num_threads(n)``
 threads (default ``MINIFER_NUM_THREADS``, else ``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS``,
-else ``os.cpu_count()``). While a split runs, NumPy's OpenBLAS is told to use one thread, so no
-GEMM inside a block spreads itself over cores the pool already uses (or spin-waits for one);
-its own count is put back when the split ends, so a user's NumPy code outside minifer's kernels
-keeps the threads it had. On CuPy (GPU kernels are parallel already) or with one thread,
-``for_ranges`` is a plain call on the whole range.
+else ``os.cpu_count()``). While one of minifer's CPU kernels runs with the pool on
+(``serial_blas``), NumPy's OpenBLAS is told to use one thread, so no GEMM spreads itself over
+cores the pool already uses (or spin-waits for one: a whole kernel, not only its split, since
+OpenBLAS's threads on the 1x1 convolutions' GEMMs cost a third of a training step); its own
+count is put back when the kernel returns, so a user's NumPy code keeps the threads it had.
+On CuPy (GPU kernels are parallel already) or with one thread, ``for_ranges`` is a plain call
+on the whole range and OpenBLAS is left as configured.
 """
 import contextlib
 import ctypes
+import functools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -99,6 +102,17 @@ def blas_single_thread():
         yield
     finally:
         _blas[1](previous)
+
+
+def serial_blas(kernel):
+    """``kernel`` with OpenBLAS on one thread while it runs, when the pool is on."""
+    @functools.wraps(kernel)
+    def run(*args, **kwargs):
+        if num_threads() < 2:
+            return kernel(*args, **kwargs)
+        with blas_single_thread():
+            return kernel(*args, **kwargs)
+    return run
 
 
 def split(start, stop, parts, align=1):
