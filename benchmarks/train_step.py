@@ -7,7 +7,7 @@ A training step is forward, cross-entropy, backward and an Adam update, at batch
 libraries run float32 in the same process on the same thread count (``--threads``, default all
 cores; see ``_common.py``), and every figure is the median of ``--repeats`` runs after a
 warm-up. The networks carry no L2 penalty here (PyTorch's twins have none); dropout stays.
-Prints a markdown table with the minifer/PyTorch ratio.
+Prints a markdown table with the minifer/PyTorch ratio. On a GPU: ``gpu_train.py``.
 """
 import argparse
 import sys

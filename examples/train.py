@@ -60,7 +60,8 @@ def parse_args(argv=None, arch=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="run folder (default runs/<arch>-<data>-<time>)")
     p.add_argument("--resume", default=None, help="continue from a checkpoint (e.g. runs/x/last.npz)")
-    p.add_argument("--device", default="cpu", choices=["cpu", "gpu"])
+    p.add_argument("--device", default=None, choices=["cpu", "gpu"],
+                   help="where to train (default: MINIFER_DEVICE, else cpu); gpu needs CuPy (docs/gpu.md)")
     args = p.parse_args(argv)
     if arch is not None:
         args.arch = arch
@@ -77,15 +78,14 @@ def main(argv=None, arch=None):
         return run(args)
     except DataError as error:
         sys.exit(f"error: {error}")
-    except TrainingDiverged as error:
+    except (TrainingDiverged, minifer.DeviceError) as error:
         sys.exit(f"error: {error}")
 
 
 def run(args):
     """Train, select on validation, test once; returns the metrics dict written to metrics.json."""
-    if args.device == "gpu":
-        sys.exit("error: --device gpu needs minifer's CuPy backend, which this version does not have yet; "
-                 "use --device cpu")
+    if args.device:
+        minifer.set_device(args.device)  # before the model is built: its weights are made there
     size = args.synthetic_size
     options = {"n_train": size, "n_val": size // 5, "n_test": size // 5} if args.data == "synthetic" else {}
     splits = data.load_splits(args.data, args.data_path, seed=args.seed, **options)

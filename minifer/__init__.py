@@ -11,6 +11,7 @@ import sys
 
 from . import functional, layers, random
 from .autograd import Tensor, no_grad
+from .backend import DeviceError, get_device, set_device
 from .engine import Model, Sequential
 from .graph import Input
 from .io import load, save
@@ -34,5 +35,5 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["Input", "Model", "Sequential", "Tensor", "callbacks", "functional", "initializers", "layers", "load",
-           "metrics", "no_grad", "num_threads", "optimizers", "random", "regularizers", "save", "set_num_threads"]
+__all__ = ["DeviceError", "Input", "Model", "Sequential", "Tensor", "callbacks", "get_device", "functional", "initializers", "layers", "load",
+           "metrics", "no_grad", "num_threads", "optimizers", "random", "regularizers", "save", "set_device", "set_num_threads"]

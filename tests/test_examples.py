@@ -43,6 +43,17 @@ def test_missing_fer2013_says_where_to_get_it_and_how_to_try_synthetic(tmp_path)
     assert "--data-path" in result.stderr and "--data synthetic" in result.stderr
 
 
-def test_gpu_device_gives_a_clear_message(tmp_path):
+def test_gpu_device_without_a_gpu_gives_a_clear_message(tmp_path):
+    if gpu_works():
+        return  # a GPU is here: --device gpu trains (tests/gpu covers it)
     result = run_example("--device", "gpu", cwd=tmp_path)
-    assert result.returncode != 0 and "CuPy backend" in result.stderr
+    assert result.returncode != 0 and "CuPy" in result.stderr and "Traceback" not in result.stderr
+    assert 'pip install "minifer[gpu]"' in result.stderr or "NVIDIA driver" in result.stderr
+
+
+def gpu_works():
+    try:
+        import cupy
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        return False

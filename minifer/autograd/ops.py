@@ -145,8 +145,7 @@ class TransposeFunction(Function):
         return a.transpose(self.axes)
 
     def backward(self, g):
-        xp = get_xp(g)
-        inverse = None if self.axes is None else tuple(xp.argsort(xp.asarray(self.axes)).tolist())
+        inverse = None if self.axes is None else tuple(sorted(range(len(self.axes)), key=self.axes.__getitem__))
         return (g.transpose(inverse),)
 
 

@@ -7,7 +7,7 @@ weights) keep ``.grad``; it accumulates across calls until ``zero_grad()`` sets 
 """
 import contextlib
 
-from ..backend import DEFAULT_DTYPE, get_xp, to_numpy
+from ..backend import DEFAULT_DTYPE, device_of, get_xp, to_device, to_numpy
 
 _grad_enabled = True
 
@@ -57,9 +57,21 @@ class Tensor:
         grad = ", requires_grad=True" if self.requires_grad else ""
         return f"Tensor(shape={self.shape}, dtype={self.dtype}{grad}{label})"
 
+    @property
+    def device(self):
+        """"cpu" or "gpu": where the data lives."""
+        return device_of(self.data)
+
     def numpy(self):
         """The data as a NumPy array (copied from the GPU if needed)."""
         return to_numpy(self.data)
+
+    def to(self, device):
+        """This tensor on ``device``: itself if it is there, else a copy with no history (a leaf
+        that requires grad if this one does)."""
+        if device_of(self.data) == device:
+            return self
+        return Tensor(to_device(self.data, device), requires_grad=self.requires_grad, name=self.name)
 
     def item(self):
         return self.data.item()
@@ -72,8 +84,9 @@ class Tensor:
         self.grad = None
 
     def assign(self, array):
-        """Replace the data by ``array`` on this tensor's device, in its dtype (loading weights)."""
-        self.data = get_xp(self.data).asarray(array, dtype=self.dtype)
+        """Replace the data by a copy of ``array`` on this tensor's device, in its dtype (loading
+        weights): a copy, so updating the weight in place never changes the caller's array."""
+        self.data = get_xp(self.data).array(array, dtype=self.dtype, copy=True)
 
     # -- backward ----------------------------------------------------------------
     def backward(self, grad=None):

@@ -7,6 +7,7 @@ import os
 import sys
 
 from .. import models
+from ..backend import DeviceError, set_device
 
 
 def _shape(text):
@@ -20,6 +21,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m minifer",
                                      description="minifer: a small, readable NumPy/CuPy deep-learning library "
                                                  "reproducing Chowanda 2021's separable CNNs.")
+    parser.add_argument("--device", choices=("cpu", "gpu"),
+                        help="where models are built and run (default: MINIFER_DEVICE, else cpu)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     summary = commands.add_parser("summary", help="print a network's layers, output shapes and parameter counts",
                                   description="Print model.summary() of a built-in network: "
@@ -31,6 +34,11 @@ def main(argv=None):
     summary.add_argument("--classes", type=int, default=7, help="number of classes (default 7)")
     summary.add_argument("--line-length", type=int, help="minimum table width in characters")
     args = parser.parse_args(argv)
+    if args.device:
+        try:
+            set_device(args.device)
+        except DeviceError as error:
+            parser.error(str(error))
 
     kwargs = {"num_classes": args.classes}
     if args.input_shape:

@@ -6,6 +6,7 @@ consumer has run, so memory stays flat however deep the graph. A Model is a Laye
 can be called on symbolic tensors inside a bigger model, and frozen with ``trainable``.
 """
 from ..autograd import Tensor
+from ..backend import get_device, to_device
 from ..graph import check_connected, map_graph
 from ..io import config as _config
 from ..io import load_weights, save_model, save_weights
@@ -105,6 +106,23 @@ class Model(Trainer, Layer):
     def losses(self):
         return [loss for layer in _unique(self.layers) for loss in layer.losses]
 
+    @property
+    def device(self):
+        """Where the weights live ("cpu" or "gpu"); inputs are moved there."""
+        weights = self.weights
+        return weights[0].device if weights else get_device()
+
+    def to(self, device):
+        """Move the weights (BatchNorm statistics included), their gradients and the optimizer's
+        slots to ``device``; returns the model."""
+        for w in self.weights:
+            w.data = to_device(w.data, device)
+            if w.grad is not None:
+                w.grad = to_device(w.grad, device)
+        if self.optimizer is not None:
+            self.optimizer.to(device)
+        return self
+
     def save_weights(self, path):
         return save_weights(self, path)
 
@@ -148,13 +166,14 @@ class Model(Trainer, Layer):
         return _unlist([values[t] for t in self.outputs], self._single_output)
 
     def _prepare(self, inputs):
-        """Wrap arrays as Tensors of the input's dtype and check every shape against the inputs'."""
+        """Wrap arrays as Tensors of the input's dtype on the weights' device (a batch moves once,
+        here) and check every shape against the inputs'."""
         given = [inputs] if self._single_input else list(inputs)
         if len(given) != len(self.inputs):
             raise ValueError(f"model '{self.name}' takes {len(self.inputs)} inputs, got {len(given)}")
-        values = {}
+        values, device = {}, self.device
         for t, x in zip(self.inputs, given):
-            x = x if isinstance(x, Tensor) else Tensor(x, dtype=t.dtype)
+            x = x.to(device) if isinstance(x, Tensor) else Tensor(to_device(x, device), dtype=t.dtype)
             if not _fits(x.shape, t.shape):
                 raise ShapeError(f"model '{self.name}' expects input '{t.layer.name}' of shape {_fmt(t.shape)}, "
                                  f"got shape {_fmt(x.shape)}")

@@ -7,7 +7,7 @@ from .input import InputLayer
 from .normalization import BatchNormalization
 from .pooling import Flatten, GlobalAveragePooling2D, MaxPooling2D
 
-__all__ = ["Activation", "Add", "BatchNormalization", "Conv2D", "Dense", "DepthwiseConv2D", "Dropout",
+__all__ = ["Activation", "Add", "BatchNormalization", "activations", "initializers", "regularizers", "Conv2D", "Dense", "DepthwiseConv2D", "Dropout",
            "Flatten", "GlobalAveragePooling2D", "InputLayer", "Layer", "MaxPooling2D", "PointwiseConv2D", "ReLU",
            "SeparableConv2D", "ShapeError", "Softmax", "fresh_names", "get"]
 

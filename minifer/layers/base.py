@@ -12,7 +12,7 @@ import re
 import numpy
 
 from ..autograd import Tensor
-from ..backend import to_numpy
+from ..backend import to_device, to_numpy
 from ..functional.geometry import conv_output_length
 from . import initializers, regularizers
 
@@ -126,7 +126,7 @@ class Layer:
 
     # -- weights ---------------------------------------------------------------
     def add_weight(self, name, shape, initializer, dtype, trainable=True, regularizer=None):
-        data = initializers.make(initializer, shape, dtype)
+        data = to_device(initializers.make(initializer, shape, dtype))  # on the current device
         weight = Tensor(data, requires_grad=trainable and self._trainable, name=f"{self.name}/{name}")
         weight.trainable = trainable
         weight.regularizer = regularizers.get(regularizer)

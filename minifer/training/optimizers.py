@@ -9,7 +9,7 @@ import math
 
 import numpy
 
-from ..backend import get_xp, to_numpy
+from ..backend import device_of, get_xp, to_device, to_numpy
 
 
 class Optimizer:
@@ -31,9 +31,16 @@ class Optimizer:
 
     def _slot(self, p, name):
         key = (p.name or str(id(p)), name)
-        if key not in self.slots:
-            self.slots[key] = get_xp(p.data).zeros_like(p.data)
-        return self.slots[key]
+        slot = self.slots.get(key)
+        if slot is None:
+            slot = self.slots[key] = get_xp(p.data).zeros_like(p.data)
+        elif get_xp(slot) is not get_xp(p.data):  # loaded from a checkpoint onto another device
+            slot = self.slots[key] = to_device(slot, device_of(p.data))
+        return slot
+
+    def to(self, device):
+        """Move every slot to ``device`` (``Model.to`` calls this)."""
+        self.slots = {key: to_device(slot, device) for key, slot in self.slots.items()}
 
     def get_config(self):
         return {"learning_rate": self.learning_rate}

@@ -69,8 +69,8 @@ class Trainer:
                                sample_weight=sample_weight)
         for penalty in self.losses:
             loss = loss + penalty
-        labels = y if y.ndim == 1 else y.argmax(axis=1)
-        return loss, int((out.data.argmax(axis=1) == labels).sum())
+        labels = to_numpy(y if y.ndim == 1 else y.argmax(axis=1))
+        return loss, int((to_numpy(out.data.argmax(axis=1)) == labels).sum())
 
     def train_on_batch(self, x, y, sample_weight=None):
         params = self.trainable_weights

@@ -1,0 +1,62 @@
+// im2col / col2im for NHWC convolution lowered to a matrix product.
+// im2col copies every (output pixel, tap, channel) into a row of `cols`; col2im is its
+// adjoint written as a gather: each dx element sums the cols entries that read it, so
+// there are no atomics and the result is deterministic.
+#ifndef scalar_t
+#define scalar_t float
+#endif
+
+// cols (N*HO*WO, KH*KW*C): one thread per element.
+extern "C" __global__ void im2col(const scalar_t* __restrict__ x, scalar_t* __restrict__ cols,
+                                  int N, int H, int W, int C, int KH, int KW, int SH, int SW,
+                                  int PT, int PL, int HO, int WO)
+{
+    const long long total = (long long)N * HO * WO * KH * KW * C;
+    for (long long idx = blockIdx.x * (long long)blockDim.x + threadIdx.x; idx < total;
+         idx += (long long)blockDim.x * gridDim.x) {
+        long long t = idx;
+        const int c = (int)(t % C);   t /= C;
+        const int j = (int)(t % KW);  t /= KW;
+        const int i = (int)(t % KH);  t /= KH;
+        const int ow = (int)(t % WO); t /= WO;
+        const int oh = (int)(t % HO);
+        const long long n = t / HO;
+        const long long h = (long long)oh * SH + i - PT;
+        const long long w = (long long)ow * SW + j - PL;
+        scalar_t v = 0;
+        if (h >= 0 && h < H && w >= 0 && w < W)
+            v = x[((n * H + h) * W + w) * C + c];
+        cols[idx] = v;
+    }
+}
+
+// dx (N, H, W, C) = col2im(cols): one thread per dx element; taps i = (h + PT) % SH, +SH, ...
+// are exactly those with oh = (h + PT - i) / SH integral.
+extern "C" __global__ void col2im(const scalar_t* __restrict__ cols, scalar_t* __restrict__ dx,
+                                  int N, int H, int W, int C, int KH, int KW, int SH, int SW,
+                                  int PT, int PL, int HO, int WO)
+{
+    const long long K = (long long)KH * KW * C;
+    const long long total = (long long)N * H * W * C;
+    for (long long idx = blockIdx.x * (long long)blockDim.x + threadIdx.x; idx < total;
+         idx += (long long)blockDim.x * gridDim.x) {
+        long long t = idx;
+        const int c = (int)(t % C); t /= C;
+        const int w = (int)(t % W); t /= W;
+        const int h = (int)(t % H);
+        const long long n = t / H;
+        scalar_t acc = 0;
+        for (int i = (h + PT) % SH; i < KH; i += SH) {
+            const int oh = (h + PT - i) / SH;
+            if (oh < 0) break;
+            if (oh >= HO) continue;
+            for (int j = (w + PL) % SW; j < KW; j += SW) {
+                const int ow = (w + PL - j) / SW;
+                if (ow < 0) break;
+                if (ow >= WO) continue;
+                acc += cols[((n * HO + oh) * WO + ow) * K + ((long long)i * KW + j) * C + c];
+            }
+        }
+        dx[idx] = acc;
+    }
+}
