@@ -13,6 +13,9 @@ confusion_matrix.png and metrics.json.
 import argparse
 import inspect
 import json
+import math
+import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -24,9 +27,37 @@ from minifer.data import DataError
 from minifer.io import atomic_write
 from minifer.training import TrainingDiverged
 
-# The paper's L2 of 0.2 (Keras convention: 0.2 * sum(w**2) per kernel) dominates the loss
-# and keeps the network near chance; see docs/training.md for the experiment behind this default.
-DEFAULT_L2 = 1e-4
+
+
+def _l2(text):
+    if text == "paper":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected a number or "paper", got {text!r}') from None
+
+
+def _checked(convert, ok, expected):
+    """An argparse type that refuses, with argparse's usage message, what would fail later (a zero
+    batch size divides by zero after the summary; zero epochs write NaN into metrics.json)."""
+    def parse(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not ok(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+    return parse
+
+
+_POSITIVE_INT = _checked(int, lambda v: v > 0, "a whole number > 0")
+_COUNT = _checked(int, lambda v: v >= 0, "a whole number >= 0")
+_POSITIVE = _checked(float, lambda v: 0 < v < math.inf, "a number > 0")
+_FRACTION = _checked(float, lambda v: 0 <= v < 1, "a number from 0 up to (not including) 1")
+_SYNTHETIC_SIZE = _checked(int, lambda v: v >= 5, "a whole number >= 5 (validation and test get a fifth each)")
+RESUME_MAY_CHANGE = ("resume", "out", "epochs", "device")  # all other settings must match the run's config.json
 
 
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
@@ -42,19 +73,21 @@ def parse_args(argv=None, arch=None):
         p.add_argument("--arch", default="arch1", choices=sorted(models.BUILDERS), help="network to train")
     p.add_argument("--data", default="synthetic", choices=["fer2013", "ckplus", "folder", "synthetic"])
     p.add_argument("--data-path", default=None, help="dataset file or folder (fer2013: fer2013.csv or its folder)")
-    p.add_argument("--synthetic-size", type=int, default=3000,
+    p.add_argument("--synthetic-size", type=_SYNTHETIC_SIZE, default=3000,
                    help="synthetic training images (validation and test get a fifth each)")
-    p.add_argument("--epochs", type=int, default=200, help="most epochs (early stopping usually ends sooner)")
-    p.add_argument("--batch-size", type=int, default=None,
+    p.add_argument("--epochs", type=_POSITIVE_INT, default=200, help="most epochs (early stopping usually ends sooner)")
+    p.add_argument("--batch-size", type=_POSITIVE_INT, default=None,
                    help="default: 256 as in the paper, 10 for CK+ (the paper's), 64 for the 3,000 synthetic faces")
-    p.add_argument("--lr", type=float, default=0.01, help="Adam learning rate (the paper's 0.01)")
-    p.add_argument("--l2", type=float, default=DEFAULT_L2, help="L2 factor on kernels (the paper states 0.2)")
-    p.add_argument("--dropout", type=float, default=0.5, help="dropout after hidden Dense layers (ARCH-2/4)")
-    p.add_argument("--bn-momentum", type=float, default=None,
-                   help="BatchNormalization moving-average momentum: Keras's 0.99, or 0.9 for the synthetic set, "
-                        "whose short runs end before 0.99's statistics settle (docs/training.md)")
-    p.add_argument("--patience", type=int, default=20, help="early-stopping patience on val_loss")
-    p.add_argument("--lr-patience", type=int, default=8, help="epochs without val_loss improvement before lr /10")
+    p.add_argument("--lr", type=_POSITIVE, default=0.01, help="Adam learning rate (the paper's 0.01)")
+    p.add_argument("--l2", type=_l2, default=models.DEFAULT_L2,
+                   help='L2 factor on kernels, or "paper" for the paper\'s 0.2 (which keeps these networks near '
+                        "chance; docs/training.md)")
+    p.add_argument("--dropout", type=_FRACTION, default=0.5, help="dropout after hidden Dense layers (ARCH-2/4)")
+    p.add_argument("--moving-bn", action="store_true",
+                   help="keep Keras's moving BatchNorm averages instead of re-estimating the statistics at each "
+                        "epoch's end (fit's precise_bn; docs/training.md)")
+    p.add_argument("--patience", type=_COUNT, default=20, help="early-stopping patience on val_loss")
+    p.add_argument("--lr-patience", type=_COUNT, default=8, help="epochs without val_loss improvement before lr /10")
     p.add_argument("--no-augment", action="store_true", help="train without the paper's augmentation")
     p.add_argument("--balanced", action="store_true", help="weight classes by inverse frequency")
     p.add_argument("--seed", type=int, default=0)
@@ -67,8 +100,6 @@ def parse_args(argv=None, arch=None):
         args.arch = arch
     if args.batch_size is None:
         args.batch_size = {"ckplus": 10, "synthetic": 64}.get(args.data, 256)
-    if args.bn_momentum is None:
-        args.bn_momentum = 0.9 if args.data == "synthetic" else 0.99
     return args
 
 
@@ -91,6 +122,7 @@ def run(args):
     splits = data.load_splits(args.data, args.data_path, seed=args.seed, **options)
     out = Path(args.out) if args.out else (Path(args.resume).parent if args.resume else
                                            Path("runs") / f"{args.arch}-{args.data}-{time.strftime('%Y%m%d-%H%M%S')}")
+    resuming_run = args.resume and _check_resume(args, out / "config.json")
     out.mkdir(parents=True, exist_ok=True)
     print(f"{splits.description}\nRun folder: {out}")
 
@@ -100,30 +132,35 @@ def run(args):
     if "dropout" in inspect.signature(models.BUILDERS[args.arch]).parameters:  # ARCH-2/4 only
         options["dropout"] = args.dropout
     model = models.get(args.arch, **options)
-    for layer in model.layers:
-        if isinstance(layer, minifer.layers.BatchNormalization):
-            layer.momentum = args.bn_momentum
     model.compile(minifer.optimizers.Adam(args.lr), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.summary()
-    with atomic_write(str(out / "config.json"), "w") as f:
-        json.dump({**vars(args), "class_names": list(splits.class_names), "data_description": splits.description,
-                   "model": model.get_config()}, f, indent=2)
+    if not resuming_run:  # a resumed run keeps the config.json it was started with
+        with atomic_write(str(out / "config.json"), "w") as f:
+            json.dump({**vars(args), "class_names": list(splits.class_names),
+                       "data_description": splits.description, "model": model.get_config()}, f, indent=2)
 
     augmenter = None if args.no_augment else data.ImageAugmenter(
         rotation_range=20, width_shift_range=0.1, height_shift_range=0.1, zoom_range=0.1, horizontal_flip=True)
     source = data.BatchSource(*splits.train, batch_size=args.batch_size, augmenter=augmenter, seed=args.seed,
                               class_weight="balanced" if args.balanced else None)
+    watch = _InterruptWatch()
     callbacks = [
         cb.ReduceLROnPlateau("val_loss", factor=0.1, patience=args.lr_patience, min_lr=1e-5, verbose=1),
         cb.EarlyStopping("val_loss", patience=args.patience, restore_best_weights=True, verbose=1),
-        cb.ModelCheckpoint(out / "best.npz", monitor="val_loss", save_best_only=True),
-        cb.ModelCheckpoint(out / "last.npz"),
+        cb.ModelCheckpoint(out / "best.npz", monitor="val_loss", save_best_only=True, resumable=True),
+        cb.ModelCheckpoint(out / "last.npz", resumable=True),
         cb.CSVLogger(out / "history.csv"),
+        watch,  # last, so the checkpoints of earlier runs still match callback by callback
     ]
     start = time.perf_counter()
     history = model.fit(source, epochs=args.epochs, validation_data=splits.val, callbacks=callbacks,
-                        seed=args.seed, resume=args.resume)
+                        seed=args.seed, resume=args.resume, precise_bn=not args.moving_bn)
     train_seconds = time.perf_counter() - start
+    if watch.interrupted:  # fit returns after Ctrl-C: stop before the test split is looked at
+        print(f"\nInterrupted: no model.npz or metrics.json written and the test split not evaluated. "
+              f"Resume with:\n  {_resume_command(args, out)}", file=sys.stderr)
+        sys.exit(130)  # the shell's code for a run stopped by Ctrl-C
+    model.metadata = {"class_names": list(splits.class_names), "input_range": [0, 1]}  # for `minifer predict`
     minifer.save(model, str(out / "model.npz"))
 
     test_x, test_y = splits.test
@@ -146,6 +183,43 @@ def run(args):
     print(f"\nTest accuracy {report['accuracy']:.4f} after {len(history.epoch)} epochs in {train_seconds:.0f} s. "
           f"Results in {out}/")
     return result
+
+
+class _InterruptWatch(cb.Callback):
+    """Notes a Ctrl-C: fit saves last.npz and returns normally, and the run must not look finished."""
+
+    interrupted = False
+
+    def on_train_interrupted(self, epoch, batch):
+        self.interrupted = True
+
+
+def _check_resume(args, config_path):
+    """Refuse a resume that would not continue the run in ``config_path``'s folder (a missing
+    checkpoint, another --arch or other settings) before anything is written; True if there is
+    a config.json to keep."""
+    if not Path(args.resume).is_file():
+        sys.exit(f"error: no checkpoint at {args.resume} (a run folder holds last.npz and best.npz)")
+    if not config_path.is_file():
+        return False  # a checkpoint without its run folder: nothing to compare with
+    saved = json.loads(config_path.read_text())
+    changed = [f"--{k.replace('_', '-')} {saved[k]} (now {v})" for k, v in vars(args).items()
+               if k in saved and k not in RESUME_MAY_CHANGE and saved[k] != v]
+    if changed:
+        sys.exit(f"error: {config_path} was started with {', '.join(changed)}; resume with the run's own "
+                 f"settings (only {', '.join('--' + k for k in RESUME_MAY_CHANGE)} may change), "
+                 f"or start a new run with another --out")
+    return True
+
+
+def _resume_command(args, out):
+    """The command that continues this run exactly: every setting, plus --out and --resume."""
+    words = [sys.executable, os.path.relpath(__file__)]
+    for key, value in vars(args).items():
+        if key not in ("out", "resume") and value is not None and value is not False:
+            flag = "--" + key.replace("_", "-")
+            words += [flag] if value is True else [flag, str(value)]
+    return shlex.join(words + ["--out", str(out), "--resume", str(out / "last.npz")])
 
 
 if __name__ == "__main__":

@@ -15,25 +15,29 @@ from .backend import DeviceError, get_device, set_device
 from .engine import Model, Sequential
 from .graph import Input
 from .io import load, save
+from .io.config import clone_model, model_from_json
 from .kernels.cpu import num_threads, set_num_threads
 from .layers import initializers, regularizers
-from .training import callbacks, metrics, optimizers
+from .training import callbacks, losses, metrics, optimizers
 
 __version__ = "0.1.0"
 
 # Keras's public module names for modules that live deeper here: ``from minifer.optimizers import Adam``
-for _module in (callbacks, initializers, metrics, optimizers, regularizers):
+for _module in (callbacks, initializers, losses, metrics, optimizers, regularizers):
     sys.modules[f"{__name__}.{_module.__name__.rsplit('.', 1)[1]}"] = _module
+sys.modules[f"{__name__}.optimizers.schedules"] = optimizers.schedules  # keras.optimizers.schedules
 
-_LEAVES = ("data", "models", "plot", "cli")
+_LEAVES = ("data", "models", "plot", "cli", "predict")
 
 
 def __getattr__(name):
-    """``minifer.data``, ``minifer.models``, ``minifer.plot``: imported on first use."""
+    """``minifer.data``, ``minifer.models``, ``minifer.plot``, ``minifer.predict_faces``: imported on first use."""
     if name in _LEAVES:
         return importlib.import_module(f"{__name__}.{name}")
+    if name == "predict_faces":
+        return importlib.import_module(f"{__name__}.predict").predict_faces
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["DeviceError", "Input", "Model", "Sequential", "Tensor", "callbacks", "get_device", "functional", "initializers", "layers", "load",
-           "metrics", "no_grad", "num_threads", "optimizers", "random", "regularizers", "save", "set_device", "set_num_threads"]
+__all__ = ["DeviceError", "Input", "Model", "Sequential", "Tensor", "callbacks", "clone_model", "model_from_json", "get_device", "functional", "initializers", "layers", "load",
+           "losses", "metrics", "no_grad", "num_threads", "optimizers", "random", "regularizers", "save", "set_device", "set_num_threads"]

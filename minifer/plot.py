@@ -1,9 +1,10 @@
-"""PNG pictures of a run: training curves (like the paper's Figs. 6-8) and a confusion matrix."""
+"""PNG pictures: training curves (like the paper's Figs. 6-8), a confusion matrix, and a photo's faces with their emotions."""
 import os
 
 import matplotlib
 
 matplotlib.use("Agg")  # files only; never needs a display
+import matplotlib.patches  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy  # noqa: E402
@@ -54,4 +55,44 @@ def confusion_matrix(cm, class_names, path, normalize=True, title="Confusion mat
             text = f"{rates[i, j]:.2f}\n({cm[i, j]})" if normalize else f"{cm[i, j]}"
             ax.text(j, i, text, ha="center", va="center", fontsize=7,
                     color="white" if rates[i, j] > 0.5 * rates.max() else "black")
+    _save(fig, path)
+
+
+FACE_COLOURS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4")
+MAX_FACE_CHARTS = 4  # a crowd photo still gets one readable picture: the largest faces' charts
+
+
+def faces_figure(image, faces, path, title=None):
+    """``image`` with a box and the top label per face, and beside it a bar chart of each of the
+    largest faces' class probabilities (``faces`` as ``minifer.predict_faces`` gives them)."""
+    charts = faces[:MAX_FACE_CHARTS]
+    height = 4.0
+    width = height * image.shape[1] / image.shape[0]
+    fig = plt.figure(figsize=(width + (2.6 if charts else 0), height))
+    grid = fig.add_gridspec(max(len(charts), 1), 2 if charts else 1,
+                            width_ratios=[width, 2.6] if charts else [1], wspace=0.25, hspace=0.6)
+    ax = fig.add_subplot(grid[:, 0])
+    ax.imshow(image, cmap="gray" if image.ndim == 2 else None)
+    ax.set_axis_off()
+    ax.set_title(title or (f"{len(faces)} face{'s' if len(faces) != 1 else ''}" if faces else "no face found"),
+                 fontsize=9)
+    for i, face in enumerate(faces):
+        top, left, h, w = face["box"]
+        colour = FACE_COLOURS[i % len(FACE_COLOURS)]
+        ax.add_patch(matplotlib.patches.Rectangle((left, top), w, h, fill=False, edgecolor=colour, linewidth=2))
+        ax.text(left, top - 3, f"{i + 1}: {face['label']} {face['probabilities'][face['label']]:.2f}", color="white",
+                fontsize=8, va="bottom", bbox=dict(facecolor=colour, edgecolor="none", pad=1.5))
+    for i, face in enumerate(charts):
+        bar = fig.add_subplot(grid[i, 1])
+        names = list(face["probabilities"])
+        values = [face["probabilities"][n] for n in names]
+        bar.barh(range(len(names)), values, color=[FACE_COLOURS[i % len(FACE_COLOURS)] if n == face["label"]
+                                                   else "#bbbbbb" for n in names])
+        for row, value in enumerate(values):
+            bar.text(min(value, 0.78) + 0.02, row, f"{value:.2f}", va="center", fontsize=6)
+        bar.set_yticks(range(len(names)), names, fontsize=7)
+        bar.invert_yaxis()
+        bar.set_xlim(0, 1)
+        bar.tick_params(axis="x", labelsize=7)
+        bar.set_title(f"face {i + 1}", fontsize=8)
     _save(fig, path)

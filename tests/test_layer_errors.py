@@ -91,17 +91,20 @@ def test_functional_windows_larger_than_a_valid_input():
 
 
 @pytest.mark.parametrize("shape", [(1, 1, 1, 3), (1, 3)])
-def test_batch_norm_cannot_train_on_one_value_per_channel(shape):
+def test_batch_norm_trains_through_one_value_per_channel_as_keras_does(shape):
+    """A last batch of one: the batch variance is 0, the output is beta, the statistics move."""
     layer = L.BatchNormalization()
-    x = Tensor(numpy.ones(shape, numpy.float32))
-    raises_naming(layer, "one value per channel", str(shape), call=lambda: layer(x, training=True))
-    assert layer(x).shape == shape  # inference uses the moving statistics and is fine
-    numpy.testing.assert_array_equal(layer.moving_mean.data, 0)  # the failed call moved nothing
+    x = Tensor(numpy.full(shape, 2.0, numpy.float32), requires_grad=True)
+    y = layer(x, training=True)
+    numpy.testing.assert_array_equal(y.data, 0)  # beta
+    y.sum().backward()
+    assert numpy.isfinite(x.grad).all()
+    numpy.testing.assert_allclose(layer.moving_mean.data, 0.02, rtol=1e-6)  # 0.99 * 0 + 0.01 * 2
 
 
 @pytest.mark.parametrize("make", [
-    lambda: L.Conv2D(4, 3, padding="SAME"), lambda: L.DepthwiseConv2D(3, padding="full"),
-    lambda: L.SeparableConv2D(4, 3, padding="causal"), lambda: L.MaxPooling2D(padding="Same"),
+    lambda: L.Conv2D(4, 3, padding="SAMEISH"), lambda: L.DepthwiseConv2D(3, padding="full"),
+    lambda: L.SeparableConv2D(4, 3, padding="causal"), lambda: L.MaxPooling2D(padding="Full"),
 ])
 def test_bad_padding_string(make):
     with pytest.raises(ValueError, match=r'padding must be "same" or "valid", got \''):
@@ -109,7 +112,7 @@ def test_bad_padding_string(make):
 
 
 def test_bad_padding_string_in_functional_ops():
-    for call in (lambda: F.conv2d(image(), numpy.zeros((3, 3, 3, 1), numpy.float32), padding="SAME"),
+    for call in (lambda: F.conv2d(image(), numpy.zeros((3, 3, 3, 1), numpy.float32), padding="half"),
                  lambda: F.depthwise_conv2d(image(), numpy.zeros((3, 3, 3, 1), numpy.float32), padding="x"),
                  lambda: F.max_pool2d(image(), 2, padding="full")):
         with pytest.raises(ValueError, match="padding must be"):

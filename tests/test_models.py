@@ -4,7 +4,7 @@ import pytest
 
 import minifer
 from minifer.layers import Conv2D, Dense, Dropout, SeparableConv2D
-from minifer.models import PAPER_L2, arch1, arch2, arch3, arch4, get, mini_xception
+from minifer.models import DEFAULT_L2, PAPER_L2, arch1, arch2, arch3, arch4, get, mini_xception
 
 
 def totals(model):
@@ -93,7 +93,11 @@ def test_l2_regularises_every_kernel_and_nothing_else():
     assert regularised == kernels and len(kernels) == 11 + 2 * 2
     assert all(w.regularizer.l2 == 0.5 for w in model.weights if w.regularizer is not None)
     assert len(model.losses) == 15
-    assert [w.regularizer.l2 for w in arch3().weights if w.regularizer][0] == PAPER_L2
+    assert {w.regularizer.l2 for w in arch3().weights if w.regularizer} == {DEFAULT_L2}
+    assert {w.regularizer.l2 for w in arch3(l2="paper").weights if w.regularizer} == {PAPER_L2}
+    assert {w.regularizer.l2 for w in mini_xception(l2="paper").weights if w.regularizer} == {0.01}
+    with pytest.raises(ValueError, match='l2 must be a number, None or "paper"'):
+        arch1(l2="strong")
     assert arch4(l2=None).losses == []
 
 

@@ -32,7 +32,7 @@ def backprop_same(y, t_y, seed):
 def test_batch_norm_training_step(n, h, w, c, seed):
     """Keras momentum 0.99 is PyTorch momentum 0.01. Keras moves the variance towards the
     BIASED batch variance, PyTorch towards the unbiased one: the expectation converts."""
-    assume(n * h * w >= 2)  # one value per channel is refused by the layer (test_layer_errors.py)
+    assume(n * h * w >= 2)  # PyTorch refuses one value per channel in training (minifer trains, as Keras does)
     x = f32(seed, (n, h, w, c), scale=2.0, shift=0.5)
     layer = L.BatchNormalization()
     mx = Tensor(x, requires_grad=True)

@@ -80,7 +80,7 @@ def test_predict_and_evaluate_agree_with_a_manual_forward_pass(data):
     picked = probabilities[numpy.arange(len(vy)), vy]
     penalty = sum(float(p.data) for p in model.losses)
     expected = float(-numpy.log(picked).mean()) + penalty
-    result = model.evaluate(vx, vy, batch_size=32)
+    result = model.evaluate(vx, vy, batch_size=32, return_dict=True)
     assert result["loss"] == pytest.approx(expected, rel=1e-4)
     assert result["accuracy"] == pytest.approx(float((probabilities.argmax(1) == vy).mean()))
 
@@ -140,7 +140,7 @@ def test_early_stopping_ends_fit(data):
 
 def _fit(x, y, tmp_path, epochs, resume=None, callbacks=()):
     model = small_model(seed=5, dropout=0.2)
-    checkpoint = cb.ModelCheckpoint(tmp_path / "last.npz")
+    checkpoint = cb.ModelCheckpoint(tmp_path / "last.npz", resumable=True)
     history = model.fit(x, y, batch_size=32, epochs=epochs, seed=11, verbose=0, resume=resume,
                         callbacks=[cb.ReduceLROnPlateau("loss", patience=1), checkpoint, *callbacks])
     return model, history
@@ -186,12 +186,12 @@ def test_nan_loss_stops_with_the_epoch_and_batch_and_keeps_the_last_good_checkpo
     (x, y), _ = data
     x = x.astype(numpy.float32) / 255.0
     model = small_model()
-    model.fit(x, y, batch_size=32, epochs=1, verbose=0, callbacks=[cb.ModelCheckpoint(tmp_path / "last.npz")])
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0, callbacks=[cb.ModelCheckpoint(tmp_path / "last.npz", resumable=True)])
     good = (tmp_path / "last.npz").read_bytes()
     bad = x.copy()
     bad[:] = numpy.nan
     with pytest.raises(TrainingDiverged, match=r"nan at epoch 1, batch 1"):
-        model.fit(bad, y, batch_size=32, epochs=2, verbose=0, callbacks=[cb.ModelCheckpoint(tmp_path / "last.npz")])
+        model.fit(bad, y, batch_size=32, epochs=2, verbose=0, callbacks=[cb.ModelCheckpoint(tmp_path / "last.npz", resumable=True)])
     assert (tmp_path / "last.npz").read_bytes() == good
 
 

@@ -1,6 +1,7 @@
-"""Command line: ``python -m minifer summary arch1`` prints a network's Keras-style table.
+"""Command line: ``python -m minifer summary arch1`` prints a network's Keras-style table;
+``python -m minifer predict photo.jpg --model fer`` gives the emotions of the faces in photos.
 
-Training and evaluation scripts live in ``examples/``; this entry point only inspects models.
+Training and evaluation scripts live in ``examples/``; this entry point inspects and runs models.
 """
 import argparse
 import os
@@ -8,6 +9,7 @@ import sys
 
 from .. import models
 from ..backend import DeviceError, set_device
+from . import predict
 
 
 def _shape(text):
@@ -33,12 +35,16 @@ def main(argv=None):
                               "mini_xception)")
     summary.add_argument("--classes", type=int, default=7, help="number of classes (default 7)")
     summary.add_argument("--line-length", type=int, help="minimum table width in characters")
-    args = parser.parse_args(argv)
-    if args.device:
+    predict_parser = predict.add_parser(commands)
+    args = parser.parse_args(predict.joined_negative_values(sys.argv[1:] if argv is None else argv))
+    device = getattr(args, "predict_device", None) or args.device
+    if device:
         try:
-            set_device(args.device)
+            set_device(device)
         except DeviceError as error:
             parser.error(str(error))
+    if args.command == "predict":
+        return predict.run(args, predict_parser)
 
     kwargs = {"num_classes": args.classes}
     if args.input_shape:

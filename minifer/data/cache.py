@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from ..io.atomic import atomic_save_npz
+from ..io.npz import NpzFile
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: problems are counted, only the first messages kept
 
 
 def default_cache_dir():
@@ -28,20 +29,33 @@ def default_cache_dir():
 
 
 def source_stamp(path):
-    """A string that changes when the file, or any file or folder under the folder, changes."""
+    """A string that changes when the file, or any file or folder under the folder, changes.
+
+    Symlinked folders are followed (class folders are often links into a dataset store),
+    each real folder once so a link loop ends; a dangling link counts as its name alone.
+    """
     path = Path(path)
     if path.is_file():
         st = path.stat()
         return f"file:{st.st_size}:{st.st_mtime_ns}"
     listing = hashlib.sha1()
-    for root, dirs, files in os.walk(path):
+    seen = set()
+    for root, dirs, files in os.walk(path, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:
+            dirs.clear()
+            continue
+        seen.add(real)
         dirs.sort()
         listing.update(f"{os.path.relpath(root, path)}/\n".encode())  # empty folders count
         for name in sorted(files):
             full = os.path.join(root, name)
-            st = os.stat(full)
-            listing.update(f"{os.path.relpath(full, path)}\0{st.st_size}\0"
-                           f"{st.st_mtime_ns}\n".encode())
+            try:
+                st = os.stat(full)
+                size, mtime = st.st_size, st.st_mtime_ns
+            except OSError:  # dangling or looping link: read (and reported) as a bad file
+                size = mtime = -1
+            listing.update(f"{os.path.relpath(full, path)}\0{size}\0{mtime}\n".encode())
     return "dir:" + listing.hexdigest()
 
 
@@ -58,12 +72,13 @@ def cache_paths(source, loader, options):
 
 
 def _read(path, stamp):
+    """The cached arrays, or None; read through NpzFile, so a foreign file costs at most its headers."""
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        with NpzFile(path, "a minifer data cache", kinds="biufU") as npz:
             if str(npz["__stamp__"]) != stamp:
                 return None
-            return {k: npz[k] for k in npz.files if k != "__stamp__"}
-    except (OSError, ValueError, KeyError, EOFError):  # absent, truncated or foreign
+            return {k: npz[k] for k in npz if k != "__stamp__"}
+    except (OSError, ValueError, KeyError):  # absent, truncated or foreign
         return None
 
 

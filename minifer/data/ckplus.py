@@ -12,6 +12,7 @@
 Frames of one sequence are near-duplicates, so every image carries its subject id
 (``S005``) and evaluation must split by subject: see :func:`split_by_subject`.
 """
+import math
 import os
 import re
 from pathlib import Path
@@ -20,7 +21,7 @@ import numpy as np
 
 from .cache import cached
 from .classes import CKPLUS_CLASSES
-from .errors import DataError, DataNotFoundError
+from .errors import DataError, DataNotFoundError, Problems, open_regular
 from .faces import face_crop_or_centre
 from .folder import list_class_images, raise_or_report, read_images
 from .images import is_image_file, resize
@@ -45,39 +46,55 @@ def _original_layout(path):
 
 
 def _read_emotion(file):
-    text = file.read_text(errors="replace").strip()
+    """The emotion code in one label file; DataError naming it for anything else."""
+    try:
+        with open_regular(file) as f:
+            text = f.read(64).decode(errors="replace").strip()  # one number; never read more
+    except DataError as e:
+        raise DataError(f"{e}; expected a label file holding one number 0-7") from e
     try:
         value = float(text)
     except ValueError:
         raise DataError(f"{file}: expected one number 0-7 (the emotion code), "
                         f"found {text[:40]!r}") from None
-    if value != int(value) or not 0 <= value <= 7:
+    if not math.isfinite(value) or value != int(value) or not 0 <= value <= 7:
         raise DataError(f"{file}: emotion code {value} is not an integer 0-7")
     return int(value)
 
 
-def _original_entries(images_dir, emotion_dir, frames_per_sequence):
-    """``[(frame, label, subject)]``: the last frames of every non-neutral sequence."""
+def _original_entries(images_dir, emotion_dir, frames_per_sequence, bad):
+    """``[(frame, label, subject)]``: the last frames of every non-neutral sequence.
+
+    Unreadable label files and sequences without frames are added to ``bad``.
+    """
     entries = []
     for label_file in sorted(emotion_dir.glob("S*/*/*_emotion.txt")):
-        code = _read_emotion(label_file)
-        if code == 0:
-            continue
         subject, sequence = label_file.parent.parent.name, label_file.parent.name
         frames_dir = images_dir / subject / sequence
-        frames = sorted(f for f in os.listdir(frames_dir) if is_image_file(f)) \
-            if frames_dir.is_dir() else []
+        try:
+            code = _read_emotion(label_file)
+            frames = sorted(f for f in os.listdir(frames_dir) if is_image_file(f)) \
+                if frames_dir.is_dir() else []
+        except DataError as e:
+            bad.add(e)
+            continue
+        except OSError as e:
+            bad.add(f"{frames_dir}: cannot be listed ({e.strerror or e})")
+            continue
+        if code == 0:
+            continue
         if not frames:
-            raise DataError(f"{label_file}: labels a sequence but {frames_dir} has no frames")
+            bad.add(f"{label_file}: labels a sequence but {frames_dir} has no frames")
+            continue
         entries += [(frames_dir / f, code - 1, subject) for f in frames[-frames_per_sequence:]]
-    if not entries:
+    if not entries and not bad.count:
         raise DataError(f"{emotion_dir}: no *_emotion.txt label files with codes 1-7 found")
     return entries
 
 
-def _ck48_entries(path):
+def _ck48_entries(path, bad):
     entries = []
-    for file, label in list_class_images(path, CKPLUS_CLASSES, dataset="CK+"):
+    for file, label in list_class_images(path, CKPLUS_CLASSES, bad, dataset="CK+"):
         match = _SUBJECT.match(file.name)
         subject = match.group(1) if match else ""
         entries.append((file, label, subject))
@@ -95,7 +112,10 @@ def load_ckplus(path, return_subjects=False, frames_per_sequence=3, margin=0.2, 
     path = Path(path)
     if not path.is_dir():
         raise DataNotFoundError(f"{path} is not a folder. {CKPLUS_HELP}")
-    original = _original_layout(path)
+    try:
+        original = _original_layout(path)
+    except OSError as e:
+        raise DataError(f"{path}: cannot be listed ({e.strerror or e})") from e
 
     def to_48(grey, file):
         if original is None:
@@ -107,11 +127,12 @@ def load_ckplus(path, return_subjects=False, frames_per_sequence=3, margin=0.2, 
         return face, None if found else f"{file}: no face found"
 
     def parse():
+        bad = Problems()
         if original is None:
-            entries = _ck48_entries(path)
+            entries = _ck48_entries(path, bad)
         else:
-            entries = _original_entries(*original, frames_per_sequence)
-        arrays = read_images([(f, label) for f, label, _ in entries], to_48)
+            entries = _original_entries(*original, frames_per_sequence, bad)
+        arrays = read_images([(f, label) for f, label, _ in entries], to_48, bad)
         subjects = np.asarray([s for _, _, s in entries], dtype=str)
         arrays["subjects"] = subjects[arrays["kept"]] if len(entries) else subjects
         return arrays

@@ -4,10 +4,14 @@ Every reader raises :class:`DataError` with the file, the line (1-based, the hea
 line 1) or the image, and what was expected, so a user can fix their copy instead of
 debugging a shape error three layers deeper.  With ``skip_bad=True`` readers skip such
 entries instead, warn once with :class:`DataWarning`, and record them in a
-:class:`LoadReport` when one is passed.
+:class:`LoadReport` when one is passed (counted, with the first few messages).
 """
+import os
+import stat
 import warnings
 from dataclasses import dataclass, field
+
+import numpy as np
 
 FER2013_HELP = (
     "FER2013 is not distributed with minifer. Download fer2013.csv from Kaggle's "
@@ -36,38 +40,85 @@ def where(path, line=None):
     return f"{path} line {line}" if line is not None else f"{path}"
 
 
+MAX_MESSAGES = 20  # messages kept per kind of problem; every problem is still counted
+
+
+def open_regular(path):
+    """Open ``path`` for binary reading if it is a regular file, else raise DataError.
+
+    A FIFO, a device such as ``/dev/zero`` or a folder would block or never end, so they
+    are refused before opening (opening a FIFO alone blocks).
+    """
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise DataError(f"{path}: is not a regular file (a folder, FIFO or device?)")
+        return open(path, "rb")
+    except OSError as e:
+        raise DataError(f"{path}: cannot be read ({e.strerror or e})") from e
+
+
+class Problems:
+    """Bad entries of one kind: all are counted, only the first MAX_MESSAGES kept.
+
+    A file of millions of bad lines must not cost millions of messages in memory or in
+    its cache, so the count and the first few messages are all that is stored.
+    """
+
+    def __init__(self, messages=(), count=0):
+        self.messages, self.count = list(messages), max(count, len(messages))
+
+    def add(self, message):
+        self.count += 1
+        if len(self.messages) < MAX_MESSAGES:
+            self.messages.append(str(message))
+
+    def extend(self, other):
+        self.count += other.count
+        self.messages = (self.messages + other.messages)[:MAX_MESSAGES]
+
+    def arrays(self, name):
+        """``{name: first messages, n_name: count}`` for a cache file."""
+        return {name: np.asarray(self.messages, str), f"n_{name}": np.int64(self.count)}
+
+    @classmethod
+    def from_arrays(cls, arrays, name):
+        return cls(arrays[name].tolist(), int(arrays[f"n_{name}"]))
+
+
 @dataclass
 class LoadReport:
     """What a load skipped or patched up; pass one as ``report=`` to receive it.
 
-    ``skipped`` holds one message per skipped row or image; ``fallbacks`` one per
-    image whose face was not found and was centre-cropped instead.
+    ``n_skipped`` counts skipped rows or images and ``skipped`` holds the first
+    MAX_MESSAGES of their messages; ``n_fallbacks``/``fallbacks`` the same for images
+    whose face was not found and were centre-cropped instead.
     """
 
     skipped: list = field(default_factory=list)
     fallbacks: list = field(default_factory=list)
+    n_skipped: int = 0
+    n_fallbacks: int = 0
     from_cache: bool = False
 
-    @property
-    def n_skipped(self):
-        return len(self.skipped)
-
-    @property
-    def n_fallbacks(self):
-        return len(self.fallbacks)
+    def add(self, skipped, fallbacks=None):
+        """Record the ``Problems`` of one load."""
+        self.n_skipped += skipped.count
+        self.skipped = (self.skipped + skipped.messages)[:MAX_MESSAGES]
+        if fallbacks is not None:
+            self.n_fallbacks += fallbacks.count
+            self.fallbacks = (self.fallbacks + fallbacks.messages)[:MAX_MESSAGES]
 
 
 def report_problems(source, skipped, fallbacks, from_cache, report):
-    """Warn about skipped/fallback entries and copy them into ``report`` if given."""
-    if skipped:
+    """Warn about skipped/fallback entries (``Problems``) and add them to ``report`` if given."""
+    if skipped.count:
         warnings.warn(
-            f"{source}: skipped {len(skipped)} bad entries; first: {skipped[0]}",
+            f"{source}: skipped {skipped.count} bad entries; first: {skipped.messages[0]}",
             DataWarning, stacklevel=3)
-    if fallbacks:
+    if fallbacks.count:
         warnings.warn(
-            f"{source}: no face found in {len(fallbacks)} images, used a centre crop; "
-            f"first: {fallbacks[0]}", DataWarning, stacklevel=3)
+            f"{source}: no face found in {fallbacks.count} images, used a centre crop; "
+            f"first: {fallbacks.messages[0]}", DataWarning, stacklevel=3)
     if report is not None:
-        report.skipped.extend(skipped)
-        report.fallbacks.extend(fallbacks)
+        report.add(skipped, fallbacks)
         report.from_cache = from_cache

@@ -15,7 +15,7 @@ import numpy as np
 
 from .cache import cached
 from .classes import FER2013_CLASSES
-from .errors import FER2013_HELP, DataError, DataNotFoundError, DataWarning, report_problems
+from .errors import FER2013_HELP, DataError, DataNotFoundError, DataWarning, Problems, report_problems
 from .fer2013_csv import TEST, read_csv_table
 from .folder import list_class_images, raise_or_report, read_images
 from .images import resize
@@ -42,24 +42,23 @@ def fer2013_table(path, skip_bad=False, cache=True, report=None):
         raise_or_report(path, arrays, skip_bad, from_cache, report)
         return arrays
     arrays, from_cache = cached(path, "fer2013", {}, lambda: read_csv_table(path), enabled=cache)
-    skipped = arrays["skipped"].tolist()
-    if skipped and not skip_bad:
-        raise DataError(skipped[0])
-    report_problems(path, skipped, [], from_cache, report)
+    skipped = Problems.from_arrays(arrays, "skipped")
+    if skipped.count and not skip_bad:
+        raise DataError(skipped.messages[0])
+    report_problems(path, skipped, Problems(), from_cache, report)
     return arrays
 
 
 def _read_folder_copy(path):
-    parts = []
+    bad, entries, codes = Problems(), [], []
     for split, code in (("train", 0), ("test", TEST)):
-        entries = list_class_images(path / split, FER2013_CLASSES, dataset="FER2013")
-        part = read_images(entries, lambda grey, file: (resize(grey), None))
-        part["usage"] = np.full(len(part["labels"]), code, np.uint8)
-        parts.append(part)
-    merged = {k: np.concatenate([p[k] for p in parts]) for k in
-              ("images", "labels", "usage", "bad", "dropped", "fallbacks")}
-    merged["lines"] = np.full(len(merged["labels"]), -1, np.int64)
-    return merged
+        part = list_class_images(path / split, FER2013_CLASSES, bad, dataset="FER2013")
+        entries += part
+        codes += [code] * len(part)
+    arrays = read_images(entries, lambda grey, file: (resize(grey), None), bad)
+    arrays["usage"] = np.asarray(codes, np.uint8)[arrays["kept"]]
+    arrays["lines"] = np.full(len(arrays["labels"]), -1, np.int64)
+    return arrays
 
 
 def select_usage(table, usage, source=""):

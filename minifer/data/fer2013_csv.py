@@ -10,7 +10,7 @@ what is wrong, so the message for a bad row is exact and the good rows stay fast
 """
 import numpy as np
 
-from .errors import DataError, where
+from .errors import MAX_MESSAGES, DataError, Problems, open_regular, where
 
 SIDE = 48
 N_PIXELS = SIDE * SIDE
@@ -19,6 +19,7 @@ USAGES = ("Training", "PublicTest", "PrivateTest", "Test")  # codes 0..3
 TEST = 3  # rows of an unlabelled test.csv, or of a folder copy's test/
 _DIGITS_AND_SPACE = b"0123456789 "
 _CHUNK_ROWS = 2048
+MAX_LINE = 1 << 16  # bytes; a real row is under 10 KB (2,304 values of at most 4 bytes)
 
 
 def read_csv_table(path):
@@ -26,57 +27,20 @@ def read_csv_table(path):
 
     Returns a dict with ``images`` (N, 48, 48, 1) uint8, ``labels`` int64 (-1 where the
     file has no emotion column), ``usage`` uint8 codes into :data:`USAGES`, ``lines``
-    (1-based line of each row) and ``skipped`` (messages of bad rows, by line).
+    (1-based line of each row), and ``skipped``/``n_skipped`` (the first messages about
+    bad rows, by line, and their count; see :class:`~minifer.data.errors.Problems`).
     A file without a Usage column is all Training if it has labels (train.csv) and all
-    Test if it has none (test.csv).
+    Test if it has none (test.csv).  Lines are read one at a time, at most
+    :data:`MAX_LINE` bytes each, so memory follows the good rows, not the file.
     """
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise DataError(f"{path}: cannot be read ({e.strerror or e})") from e
-    lines = data.split(b"\n")
-    header = lines[0].decode("utf-8-sig", errors="replace").strip()
-    columns = [c.strip().strip('"').lower() for c in header.split(",")]
-    if "pixels" not in columns:
-        raise DataError(f"{where(path, 1)}: expected a header naming a 'pixels' column "
-                        f"(like emotion,pixels,Usage), found {header[:80]!r}")
-    col_pixels = columns.index("pixels")
-    col_label = columns.index("emotion") if "emotion" in columns else None
-    col_usage = columns.index("usage") if "usage" in columns else None
-    default_usage = 0 if col_label is not None else TEST
-
-    labels, usage, line_numbers, fast_fields, problems = [], [], [], [], []
-    slow_pixels = {}  # row position -> pixels of a row that needed the slow path
-    for i in range(1, len(lines)):
-        raw = lines[i]
-        if not raw.strip():
-            continue
-        fields = raw.split(b",")
-        line = i + 1
-        if len(fields) != len(columns):
-            problems.append((line, f"{where(path, line)}: has {len(fields)} comma-separated "
-                                   f"fields, expected {len(columns)} ({header})"))
-            continue
-        try:
-            label = _parse_label(fields[col_label]) if col_label is not None else -1
-            code = _parse_usage(fields[col_usage]) if col_usage is not None else default_usage
-        except ValueError as e:
-            problems.append((line, f"{where(path, line)}: {e}"))
-            continue
-        pixels = fields[col_pixels].strip().strip(b'"')
-        if (pixels.count(b" ") != N_PIXELS - 1 or b"  " in pixels
-                or pixels.translate(None, _DIGITS_AND_SPACE)):
-            try:
-                slow_pixels[len(labels)] = _parse_pixels_slowly(pixels)
-            except ValueError as e:
-                problems.append((line, f"{where(path, line)}: {e}"))
-                continue
-            pixels = None
-        labels.append(label)
-        usage.append(code)
-        line_numbers.append(line)
-        fast_fields.append(pixels)
-
+    with open_regular(path) as f:
+        header = _read_line(f)[0].decode("utf-8-sig", errors="replace").strip()
+        columns = [c.strip().strip('"').lower() for c in header.split(",")]
+        if "pixels" not in columns:
+            raise DataError(f"{where(path, 1)}: expected a header naming a 'pixels' column "
+                            f"(like emotion,pixels,Usage), found {header[:80]!r}")
+        rows = _read_rows(f, path, columns, header)
+    labels, usage, line_numbers, fast_fields, slow_pixels, problems, n_problems = rows
     images, out_of_range = _convert_fast_rows(fast_fields, slow_pixels)
     for pos in out_of_range:
         line = line_numbers[pos]
@@ -86,16 +50,82 @@ def read_csv_table(path):
             problems.append((line, f"{where(path, line)}: {e}"))
     keep = np.ones(len(labels), bool)
     keep[out_of_range] = False
-    if not labels and not problems:
+    if not labels and not n_problems:
         raise DataError(f"{path}: has a header but no data rows")
-    problems.sort()
+    # the first MAX_MESSAGES by line are among the first streamed ones and the out-of-range rows
+    messages = [m for _, m in sorted(problems)[:MAX_MESSAGES]]
     return {
         "images": images[keep],
         "labels": np.asarray(labels, np.int64)[keep],
         "usage": np.asarray(usage, np.uint8)[keep],
         "lines": np.asarray(line_numbers, np.int64)[keep],
-        "skipped": np.asarray([m for _, m in problems], dtype=str),
+        **Problems(messages, n_problems + len(out_of_range)).arrays("skipped"),
     }
+
+
+def _read_line(f):
+    """``(line, too_long)``: the next line, or its first MAX_LINE bytes and True, skipping the rest."""
+    raw = f.readline(MAX_LINE)
+    if len(raw) < MAX_LINE or raw.endswith(b"\n"):
+        return raw, False
+    while True:  # drop the rest of an overlong line without keeping it
+        rest = f.readline(MAX_LINE)
+        if len(rest) < MAX_LINE or rest.endswith(b"\n"):
+            return raw, True
+
+
+def _read_rows(f, path, columns, header):
+    """Check every data line; good rows' fields are kept, bad rows only counted (the first
+    MAX_MESSAGES messages kept)."""
+    col_pixels = columns.index("pixels")
+    col_label = columns.index("emotion") if "emotion" in columns else None
+    col_usage = columns.index("usage") if "usage" in columns else None
+    default_usage = 0 if col_label is not None else TEST
+    labels, usage, line_numbers, fast_fields, problems = [], [], [], [], []
+    n_problems = 0
+    slow_pixels = {}  # row position -> pixels of a row that needed the slow path
+    line = 1
+
+    def bad(message):
+        nonlocal n_problems
+        n_problems += 1
+        if len(problems) < MAX_MESSAGES:
+            problems.append((line, f"{where(path, line)}: {message}"))
+
+    while True:
+        raw, too_long = _read_line(f)
+        if not raw:
+            break
+        line += 1
+        if too_long:
+            bad(f"is longer than {MAX_LINE} bytes, expected one row of 48x48 pixels")
+            continue
+        if not raw.strip():
+            continue
+        fields = raw.split(b",")
+        if len(fields) != len(columns):
+            bad(f"has {len(fields)} comma-separated fields, expected {len(columns)} ({header})")
+            continue
+        try:
+            label = _parse_label(fields[col_label]) if col_label is not None else -1
+            code = _parse_usage(fields[col_usage]) if col_usage is not None else default_usage
+        except ValueError as e:
+            bad(e)
+            continue
+        pixels = fields[col_pixels].strip().strip(b'"')
+        if (pixels.count(b" ") != N_PIXELS - 1 or b"  " in pixels
+                or pixels.translate(None, _DIGITS_AND_SPACE)):
+            try:
+                slow_pixels[len(labels)] = _parse_pixels_slowly(pixels)
+            except ValueError as e:
+                bad(e)
+                continue
+            pixels = None
+        labels.append(label)
+        usage.append(code)
+        line_numbers.append(line)
+        fast_fields.append(pixels)
+    return labels, usage, line_numbers, fast_fields, slow_pixels, problems, n_problems
 
 
 def _parse_label(field):

@@ -12,20 +12,22 @@ from pathlib import Path
 import numpy as np
 
 from .classes import FERPLUS_CLASSES
-from .errors import DataError, DataNotFoundError, where
+from .errors import DataError, DataNotFoundError, Problems, open_regular, where
 from .fer2013 import fer2013_table, select_usage
 from .fer2013_csv import USAGES
 
 _VOTE_COLUMNS = FERPLUS_CLASSES + ("unknown", "nf")
+MAX_VOTES = 10**6  # far above FER+'s 10 annotators, far below int64's overflow
 
 
 def read_ferplus_votes(path):
     """``(usage names, image names, votes (N, 10) int64, lines)`` of fer2013new.csv."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise DataNotFoundError(f"{path} does not exist. FER+ labels (fer2013new.csv) come "
                                 f"from https://github.com/microsoft/FERPlus")
-    text = path.read_text(encoding="utf-8-sig", errors="replace").split("\n")
+    with open_regular(path) as f:
+        text = f.read().decode("utf-8-sig", errors="replace").split("\n")
     columns = [c.strip().lower() for c in text[0].split(",")]
     missing = [c for c in ("usage", "image name") + _VOTE_COLUMNS if c not in columns]
     if missing:
@@ -44,8 +46,9 @@ def read_ferplus_votes(path):
         except ValueError:
             raise DataError(f"{where(path, i)}: vote counts must be integers, found "
                             f"{[fields[c] for c in vote_cols]}") from None
-        if min(row_votes) < 0:
-            raise DataError(f"{where(path, i)}: negative vote count {row_votes}")
+        if min(row_votes) < 0 or max(row_votes) > MAX_VOTES:
+            raise DataError(f"{where(path, i)}: vote counts {row_votes}, expected counts "
+                            f"0-{MAX_VOTES} (FER+ has 10 annotators)")
         usage.append(fields[columns.index("usage")])
         names.append(fields[columns.index("image name")])
         votes.append(row_votes)
@@ -80,9 +83,10 @@ def load_ferplus(fer2013_csv, fer2013new_csv, usage=None, cache=True, report=Non
     labels, kept = ferplus_labels(votes)
     not_face = np.array([n == "" for n in names], bool)
     keep = kept & ~not_face & select_usage(table, usage, source=fer2013_csv)
-    dropped = [f"{where(fer2013new_csv, lines[i])}: "
-               f"{'not a face' if not_face[i] else 'unknown/NF wins the vote'}"
-               for i in np.flatnonzero(~(kept & ~not_face))]
     if report is not None:  # dropping these is the protocol, so no warning
-        report.skipped.extend(dropped)
+        dropped = Problems()
+        for i in np.flatnonzero(~(kept & ~not_face)):
+            dropped.add(f"{where(fer2013new_csv, lines[i])}: "
+                        f"{'not a face' if not_face[i] else 'unknown/NF wins the vote'}")
+        report.add(dropped)
     return table["images"][keep], labels[keep]

@@ -12,7 +12,7 @@ import numpy as np
 
 from .cache import cached
 from .classes import class_index
-from .errors import DataError, DataNotFoundError, report_problems, where
+from .errors import DataError, DataNotFoundError, Problems, report_problems, where
 from .faces import face_crop_or_centre
 from .images import is_image_file, read_grey, resize
 
@@ -22,48 +22,63 @@ def folder_class_names(path):
     path = Path(path)
     if not path.is_dir():
         raise DataNotFoundError(f"{path}: no such folder of class subfolders")
-    names = sorted(e.name for e in os.scandir(path) if e.is_dir() and not e.name.startswith("."))
+    try:
+        names = sorted(e.name for e in os.scandir(path) if e.is_dir() and not e.name.startswith("."))
+    except OSError as e:
+        raise DataError(f"{path}: cannot be listed ({e.strerror or e})") from e
     if not names:
         raise DataError(f"{path}: has no class subfolders; expected e.g. {path}/happy/*.png")
     return tuple(names)
 
 
-def list_class_images(path, class_names, dataset=""):
+def list_class_images(path, class_names, bad=None, dataset=""):
     """``[(file, label), ...]`` for every image under ``path/<class>/``.
 
     Raises DataError for a subfolder that matches none of ``class_names``; plain files
-    beside the class folders and non-image files inside them are ignored.
+    beside the class folders and non-image files inside them are ignored.  A class
+    folder that cannot be listed is added to ``bad`` (a ``Problems``), or raised
+    without one.
     """
     path = Path(path)
     entries = []
     for folder in folder_class_names(path):
         label = class_index(folder, class_names, where=where(path), dataset=dataset)
-        files = sorted(f for f in os.listdir(path / folder) if is_image_file(f))
+        try:
+            files = sorted(f for f in os.listdir(path / folder) if is_image_file(f))
+        except OSError as e:
+            error = DataError(f"{path / folder}: cannot be listed ({e.strerror or e})")
+            if bad is None:
+                raise error from e
+            bad.add(error)
+            continue
         entries.extend((path / folder / f, label) for f in files)
     entries.sort(key=lambda e: e[1])  # stable: class order, then file name
     return entries
 
 
-def read_images(entries, to_48):
-    """Read ``(file, label)`` entries into arrays, collecting what went wrong.
+def read_images(entries, to_48, bad=None):
+    """Read ``(file, label)`` entries into arrays, counting what went wrong.
 
     ``to_48(grey, file)`` returns ``(image, note)``: an image and None, an image and a
-    fallback note, or None and the reason the image is dropped.  Returns a dict of
-    ``images``, ``labels``, ``kept`` (entry positions), ``bad`` (unreadable files),
-    ``dropped`` and ``fallbacks`` (messages).
+    fallback note, or None and the reason the image is dropped.  ``bad`` (a
+    ``Problems``) may already hold problems found while listing.  Returns a dict of
+    ``images``, ``labels``, ``kept`` (entry positions), and the first messages and
+    counts of ``bad`` (unreadable files), ``dropped`` and ``fallbacks``.
     """
-    images, labels, kept, bad, dropped, fallbacks = [], [], [], [], [], []
+    bad = bad if bad is not None else Problems()
+    dropped, fallbacks = Problems(), Problems()
+    images, labels, kept = [], [], []
     for pos, (file, label) in enumerate(entries):
         try:
             image, note = to_48(read_grey(file), file)
         except DataError as e:
-            bad.append(str(e))
+            bad.add(e)
             continue
         if image is None:
-            dropped.append(note)
+            dropped.add(note)
             continue
         if note:
-            fallbacks.append(note)
+            fallbacks.add(note)
         images.append(image)
         labels.append(label)
         kept.append(pos)
@@ -71,19 +86,17 @@ def read_images(entries, to_48):
         "images": np.stack(images)[..., None] if images else np.zeros((0, 48, 48, 1), np.uint8),
         "labels": np.asarray(labels, np.int64),
         "kept": np.asarray(kept, np.int64),
-        "bad": np.asarray(bad, str),
-        "dropped": np.asarray(dropped, str),
-        "fallbacks": np.asarray(fallbacks, str),
+        **bad.arrays("bad"), **dropped.arrays("dropped"), **fallbacks.arrays("fallbacks"),
     }
 
 
 def raise_or_report(source, arrays, skip_bad, from_cache, report):
     """Raise the first bad entry unless ``skip_bad``; warn about and report the rest."""
-    bad = arrays["bad"].tolist()
-    if bad and not skip_bad:
-        raise DataError(bad[0])
-    skipped = bad + arrays["dropped"].tolist()
-    report_problems(source, skipped, arrays["fallbacks"].tolist(), from_cache, report)
+    bad = Problems.from_arrays(arrays, "bad")
+    if bad.count and not skip_bad:
+        raise DataError(bad.messages[0])
+    bad.extend(Problems.from_arrays(arrays, "dropped"))
+    report_problems(source, bad, Problems.from_arrays(arrays, "fallbacks"), from_cache, report)
 
 
 def load_image_folder(path, class_names=None, detect_faces=True, margin=0.2, align=False,
@@ -113,7 +126,8 @@ def load_image_folder(path, class_names=None, detect_faces=True, margin=0.2, ali
         return (face if no_face == "centre" else None), f"{file}: no face found"
 
     def parse():
-        return read_images(list_class_images(path, class_names), to_48)
+        bad = Problems()
+        return read_images(list_class_images(path, class_names, bad), to_48, bad)
 
     options = {"classes": class_names, "faces": detect_faces, "margin": margin,
                "align": align, "no_face": no_face}

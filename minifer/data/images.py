@@ -5,12 +5,15 @@ Pillow decodes every common format; this module turns its failures into
 scanned datasets use, which Pillow's ``convert('L')`` would clip to white.
 """
 import os
+import warnings
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from .errors import DataError
 
+MAX_PIXELS = 64 * 10**6  # 8000x8000: at most 256 MB decoded (RGBA) before shrinking
+MAX_SIDE = 1024  # faces stay >= 77 px here (the detector's 24 px at 320), plenty for 48x48 crops
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff",
                     ".pgm", ".ppm", ".webp", ".tga")
 
@@ -21,17 +24,30 @@ def is_image_file(name):
 
 
 def read_grey(path):
-    """The image at ``path`` as a 2-D uint8 grey array; DataError if empty or unreadable."""
-    if os.path.getsize(path) == 0:
-        raise DataError(f"{path}: image file is empty")
+    """The image at ``path`` as a 2-D uint8 grey array; DataError if empty or unreadable.
+
+    The size in the file's header is checked before decoding: an image over
+    :data:`MAX_PIXELS` is refused (a 160 KB PNG can declare 13000x13000), and one wider
+    or taller than :data:`MAX_SIDE` is shrunk while it is decoded, so what is kept and
+    later searched for faces stays small.
+    """
     try:
-        with Image.open(path) as im:
-            im.load()
-            if im.mode in ("I;16", "I;16B", "I;16L", "I"):
-                a = np.asarray(im, dtype=np.float64)
-                return np.clip(a * (255.0 / max(a.max(), 1.0)), 0, 255).astype(np.uint8)
-            grey = np.asarray(im.convert("L"))
-    except (UnidentifiedImageError, OSError, ValueError) as e:
+        if os.path.getsize(path) == 0:
+            raise DataError(f"{path}: image file is empty")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # bounded below
+            with Image.open(path) as im:
+                if im.width * im.height > MAX_PIXELS:
+                    raise DataError(f"{path}: image is {im.width}x{im.height}, more than "
+                                    f"{MAX_PIXELS // 10**6} million pixels")
+                im.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BOX)  # no-op when small
+                if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+                    a = np.asarray(im, dtype=np.float64)
+                    return np.clip(a * (255.0 / max(a.max(), 1.0)), 0, 255).astype(np.uint8)
+                grey = np.asarray(im.convert("L"))
+    except DataError:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as e:
         raise DataError(f"{path}: cannot be read as an image ({e})") from e
     if grey.size == 0:
         raise DataError(f"{path}: image has no pixels")

@@ -84,6 +84,10 @@ def _fer2013(path, seed, skip_bad=False, cache=True):
     else:
         val, test = np.flatnonzero(usage == 1), np.flatnonzero(usage == 2)
         protocol = "val = PublicTest, test = PrivateTest"
+    if not (len(train) and len(val) and len(test)):
+        raise DataError(f"{source} has {len(train)} Training, {len(val)} validation and "
+                        f"{len(test)} test rows ({protocol}); training needs all three, as "
+                        f"in fer2013.csv (a train.csv copy has Training rows only)")
     description = (f"FER2013 from {source}: train = Training ({len(train)}), {protocol} "
                    f"({len(val)} / {len(test)}); labels in FER2013_CLASSES order")
     return Splits(_take(x, y, train), _take(x, y, val), _take(x, y, test), FER2013_CLASSES,

@@ -5,6 +5,8 @@
 consumer has run, so memory stays flat however deep the graph. A Model is a Layer: it
 can be called on symbolic tensors inside a bigger model, and frozen with ``trainable``.
 """
+import json
+
 from ..autograd import Tensor
 from ..backend import get_device, to_device
 from ..graph import check_connected, map_graph
@@ -13,6 +15,7 @@ from ..io import load_weights, save_model, save_weights
 from ..layers import InputLayer, Layer, Softmax
 from ..layers.base import ShapeError, _fmt, is_symbolic
 from ..training import Trainer
+from ..training.source import scale_01
 from . import summary as _summary
 
 
@@ -22,15 +25,23 @@ class Model(Trainer, Layer):
         self._set_graph(inputs, outputs)
 
     def _set_graph(self, inputs, outputs):
-        self._single_input = not isinstance(inputs, (list, tuple))
-        self._single_output = not isinstance(outputs, (list, tuple))
-        self.inputs, self.outputs = _as_list(inputs, "inputs"), _as_list(outputs, "outputs")
-        for t in self.inputs:
+        """Take the graph from ``inputs`` to ``outputs``, or raise and leave the model as it was."""
+        input_list, output_list = _as_list(inputs, "inputs"), _as_list(outputs, "outputs")
+        for t in input_list:
             if not isinstance(t.layer, InputLayer):
                 raise TypeError(f"model inputs must come from minifer.Input, got '{t.name}' "
                                 f"made by {type(t.layer).__name__} layer '{t.layer.name}'")
-        check_connected(self.inputs, self.outputs)
-        self._nodes, self._layers, self._node_depth = map_graph(self.inputs, self.outputs)
+        check_connected(input_list, output_list)
+        nodes, layers, depth = map_graph(input_list, output_list)
+        names = [layer.name for layer in layers]
+        for name in names:
+            if names.count(name) > 1:  # weights and configs are found by layer name
+                raise ValueError(f"the name {name!r} is used {names.count(name)} times in model '{self.name}'; "
+                                 "all layer names in a model must be unique (Keras refuses this too)")
+        self._single_input = not isinstance(inputs, (list, tuple))
+        self._single_output = not isinstance(outputs, (list, tuple))
+        self.inputs, self.outputs = input_list, output_list
+        self._nodes, self._layers, self._node_depth = nodes, layers, depth
         self._uses = {}  # symbolic tensor -> how many consumers still need its value
         for node in self._nodes:
             for t in node.inbound:
@@ -71,7 +82,12 @@ class Model(Trainer, Layer):
         """The calls of ``layer`` that belong to this model (a shared layer may have others elsewhere)."""
         return [node for node in layer.inbound_nodes if node in self._node_depth]
 
-    def get_layer(self, name):
+    def get_layer(self, name=None, index=None):
+        """A layer by name, or by its position in ``layers`` (Keras's ``get_layer(index=)``)."""
+        if index is not None:
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(f"model '{self.name}' has {len(self.layers)} layers, so no layer at index {index}")
+            return self.layers[index]
         for layer in self.layers:
             if layer.name == name:
                 return layer
@@ -167,13 +183,17 @@ class Model(Trainer, Layer):
 
     def _prepare(self, inputs):
         """Wrap arrays as Tensors of the input's dtype on the weights' device (a batch moves once,
-        here) and check every shape against the inputs'."""
+        here), applying the one input rule (``scale_01``: uint8 pixels to [0, 1]) at this door,
+        which every entry point goes through, and check every shape against the inputs'."""
         given = [inputs] if self._single_input else list(inputs)
         if len(given) != len(self.inputs):
             raise ValueError(f"model '{self.name}' takes {len(self.inputs)} inputs, got {len(given)}")
         values, device = {}, self.device
         for t, x in zip(self.inputs, given):
-            x = x.to(device) if isinstance(x, Tensor) else Tensor(to_device(x, device), dtype=t.dtype)
+            if isinstance(x, Tensor):  # kept as it is (it may carry a graph), unless it holds uint8 pixels
+                x = x.to(device) if x.dtype.kind == "f" else Tensor(scale_01(x.to(device).data, t.dtype))
+            else:
+                x = Tensor(scale_01(to_device(x, device), t.dtype))
             if not _fits(x.shape, t.shape):
                 raise ShapeError(f"model '{self.name}' expects input '{t.layer.name}' of shape {_fmt(t.shape)}, "
                                  f"got shape {_fmt(x.shape)}")
@@ -210,6 +230,10 @@ class Model(Trainer, Layer):
 
     def get_config(self):
         return _config.model_config(self)
+
+    def to_json(self, **kwargs):
+        """The architecture as Keras-style JSON (``minifer.model_from_json`` rebuilds it, without weights)."""
+        return json.dumps(_config.layer_config(self), **kwargs)
 
     @classmethod
     def from_config(cls, config):

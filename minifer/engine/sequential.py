@@ -1,8 +1,8 @@
 """Sequential: a straight stack of layers, built as a functional Model once its input shape is known.
 
-The shape comes from ``input_shape=`` (per example, like ``Input``), from an ``Input(...)``
-tensor as the first item, from ``build(input_shape)``, or from the first data it is called
-on. Until then it has no graph, and ``summary()`` says so instead of failing obscurely.
+The shape comes from ``input_shape=`` (per example, like ``Input``) given to the Sequential
+or, as Keras users write it, to its first layer, from an ``Input(...)`` tensor as the first
+item, from ``build(input_shape)``, or from the first data it is called on. Until then it has no graph, and ``summary()`` says so instead of failing obscurely.
 As in Keras, ``layers`` lists the stacked layers without the InputLayer.
 """
 from ..graph import Input
@@ -31,9 +31,21 @@ class Sequential(Model):
     def add(self, layer):
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential.add takes a Layer, got {type(layer).__name__}")
-        self._stack.append(layer)
         if self.graph_ready:
             self._set_graph(self.inputs[0], layer(self.outputs[0]))
+        self._stack.append(layer)
+        if not self.graph_ready and len(self._stack) == 1 and layer.batch_input_shape is not None:
+            self.build(layer.batch_input_shape)
+
+    def pop(self):
+        """Remove the last layer; the model's output becomes the previous layer's (Keras's ``pop``)."""
+        if not self._stack:
+            raise TypeError(f"Sequential '{self.name}' has no layers to pop")
+        layer = self._stack.pop()
+        if self.graph_ready:
+            last = self.model_nodes(self._stack[-1])[-1].outputs[0] if self._stack else self.inputs[0]
+            self._set_graph(self.inputs[0], last)
+        return layer
 
     def build(self, input_shape):
         """Build the graph for examples of ``input_shape``; a leading None is read as the batch axis."""

@@ -4,9 +4,13 @@ from .conv import conv2d, depthwise_conv2d
 from .core import clip, dense, dropout, flatten
 from .geometry import conv_output_length
 from .loss import cross_entropy, one_hot
-from .normalization import batch_norm
-from .pooling import global_average_pool2d, max_pool2d
+from .normalization import batch_norm, population_statistics
+from .nonlinear import elu, gelu, leaky_relu, prelu, selu, sigmoid, softplus, swish, tanh
+from .pooling import avg_pool2d, global_average_pool2d, global_max_pool2d, max_pool2d
+from .shape import concatenate, rescale, spatial_dropout2d, zero_pad2d
 
 __all__ = ["batch_norm", "clip", "conv2d", "conv_output_length", "cross_entropy", "dense",
            "depthwise_conv2d", "dropout", "flatten", "global_average_pool2d", "log_softmax",
-           "max_pool2d", "one_hot", "relu", "softmax"]
+           "max_pool2d", "one_hot", "population_statistics", "relu", "softmax",
+           "avg_pool2d", "concatenate", "elu", "gelu", "global_max_pool2d", "leaky_relu", "prelu", "rescale",
+           "selu", "sigmoid", "softplus", "spatial_dropout2d", "swish", "tanh", "zero_pad2d"]

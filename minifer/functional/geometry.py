@@ -7,9 +7,10 @@ is split with the extra pixel at the bottom/right (PyTorch would put it top/left
 
 
 def check_padding(padding):
-    if padding not in ("same", "valid"):
+    """``padding`` in lower case ("SAME" is "same", as Keras reads it), or a ValueError."""
+    if not isinstance(padding, str) or padding.lower() not in ("same", "valid"):
         raise ValueError(f'padding must be "same" or "valid", got {padding!r}')
-    return padding
+    return padding.lower()
 
 
 def conv_output_length(size, kernel, stride, padding):
@@ -27,9 +28,8 @@ def same_padding(size, kernel, stride):
 
 def pad_amounts(in_hw, kernel, strides, padding):
     """((top, bottom), (left, right)) for an NHWC input of spatial size ``in_hw``."""
-    if padding == "valid":
+    if check_padding(padding) == "valid":
         return (0, 0), (0, 0)
-    check_padding(padding)
     return tuple(same_padding(n, k, s) for n, k, s in zip(in_hw, kernel, strides))
 
 

@@ -4,9 +4,19 @@ Training normalises with the batch mean and the biased batch variance and moves 
 running statistics towards them: ``moving = moving * momentum + batch * (1 - momentum)``,
 updating the moving variance with the *biased* variance as Keras does (PyTorch uses the
 unbiased one). Inference uses the moving statistics and is a per-channel affine map.
+
+``population_statistics()`` is what Keras lacks: inside it, training-mode batch norms leave
+their moving statistics alone and sum every channel's values instead; on leaving it, each
+moving mean and variance becomes the exact mean and (biased) variance of everything it saw,
+computed with the current weights ("precise BN", Wu & Johnson 2021). ``fit`` uses it so that a
+short run does not end with statistics that lag far behind the weights.
 """
+import contextlib
+
+import numpy
+
 from ..autograd import Function
-from ..backend import get_xp
+from ..backend import get_xp, to_numpy
 from ..kernels import kernels_for
 
 
@@ -49,6 +59,36 @@ def batch_norm(x, gamma, beta, moving_mean, moving_variance, training=False,
         return ChannelAffineFunction()(x, scale, beta - moving_mean.data * scale)
     fn = BatchNormTrainFunction(epsilon)
     y = fn(x, gamma, beta)
+    if _sums is not None:
+        _add_to_sums(moving_mean, moving_variance, fn.mean, fn.var, x.size // x.shape[-1])
+        return y
     moving_mean.data = moving_mean.data * momentum + fn.mean * (1 - momentum)
     moving_variance.data = moving_variance.data * momentum + fn.var * (1 - momentum)
     return y
+
+
+_sums = None  # while population_statistics() runs: {id(moving_mean): [tensors, count, sum, sum of squares]}
+
+
+def _add_to_sums(moving_mean, moving_variance, mean, var, count):
+    entry = _sums.setdefault(id(moving_mean), [moving_mean, moving_variance, 0, 0.0, 0.0])
+    mean = numpy.asarray(to_numpy(mean), dtype=numpy.float64)
+    entry[2] += count
+    entry[3] = entry[3] + mean * count
+    entry[4] = entry[4] + (numpy.asarray(to_numpy(var), dtype=numpy.float64) + mean * mean) * count
+
+
+@contextlib.contextmanager
+def population_statistics():
+    """Training-mode batch norms inside the block collect their inputs' exact per-channel mean and
+    variance (in float64) instead of moving; the moving statistics are set to them on leaving."""
+    global _sums
+    previous, _sums = _sums, {}
+    try:
+        yield
+        for moving_mean, moving_variance, count, total, squares in _sums.values():
+            mean = total / count
+            moving_mean.assign(mean)
+            moving_variance.assign(numpy.maximum(squares / count - mean * mean, 0.0))
+    finally:
+        _sums = previous

@@ -1,5 +1,6 @@
-"""Max pooling (the first maximum of a window wins, as in TensorFlow) and global average pooling."""
+"""Max pooling (the first maximum of a window wins, as in TensorFlow), average pooling, global pools."""
 from ..autograd import Function, ops
+from ..backend import get_xp
 from ..kernels import kernels_for
 from .geometry import as_pair, window_geometry
 
@@ -30,3 +31,64 @@ def max_pool2d(x, pool_size=2, strides=None, padding="valid"):
 def global_average_pool2d(x):
     """Mean over height and width: (N, H, W, C) -> (N, C)."""
     return ops.mean(x, axis=(1, 2))
+
+
+class AvgPool2DFunction(Function):
+    """Window means; with "same" padding the padded pixels are not counted (TensorFlow's rule).
+
+    One strided slice per window offset, so the same code runs on NumPy and CuPy."""
+
+    def __init__(self, pool, strides, padding):
+        self.pool, self.strides, self.padding = pool, strides, padding
+
+    def _slices(self):
+        (sh, sw), (ho, wo) = self.strides, self.out_hw
+        for i in range(self.pool[0]):
+            for j in range(self.pool[1]):
+                yield (slice(None), slice(i, i + sh * (ho - 1) + 1, sh), slice(j, j + sw * (wo - 1) + 1, sw))
+
+    def forward(self, x):
+        xp = get_xp(x)
+        self.pads, self.out_hw = window_geometry(x.shape[1:3], self.pool, self.strides, self.padding)
+        if min(self.out_hw) < 1:
+            raise ValueError(f"pool {self.pool} is larger than the {self.padding!r} input {tuple(x.shape[1:3])}")
+        padded = xp.pad(x, ((0, 0), *self.pads, (0, 0)))
+        ones = xp.pad(xp.ones((1, *x.shape[1:3], 1), x.dtype), ((0, 0), *self.pads, (0, 0)))
+        total = sum(padded[s] for s in self._slices())
+        self.count = sum(ones[s] for s in self._slices())
+        self.in_shape = x.shape
+        return total / self.count
+
+    def backward(self, g):
+        xp = get_xp(g)
+        (top, bottom), (left, right) = self.pads
+        n, h, w, c = self.in_shape
+        dx = xp.zeros((n, h + top + bottom, w + left + right, c), g.dtype)
+        share = g / self.count
+        for s in self._slices():
+            dx[s] += share
+        return (dx[:, top:top + h, left:left + w, :],)
+
+
+class GlobalMaxPool2DFunction(Function):
+    """Max over height and width; the gradient is shared among ties, as TensorFlow's reduce_max does."""
+
+    def forward(self, x):
+        y = x.max(axis=(1, 2))
+        self.winners = x == y[:, None, None, :]
+        return y
+
+    def backward(self, g):
+        ties = self.winners.sum(axis=(1, 2), keepdims=True)
+        return (self.winners * (g[:, None, None, :] / ties),)
+
+
+def avg_pool2d(x, pool_size=2, strides=None, padding="valid"):
+    """NHWC average pooling; ``strides`` defaults to ``pool_size`` as in Keras."""
+    pool = as_pair(pool_size, "pool_size")
+    return AvgPool2DFunction(pool, as_pair(strides, "strides") if strides is not None else pool, padding)(x)
+
+
+def global_max_pool2d(x):
+    """Max over height and width: (N, H, W, C) -> (N, C)."""
+    return GlobalMaxPool2DFunction()(x)

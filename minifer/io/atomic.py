@@ -2,13 +2,21 @@
 
 Write to a temporary file in the target's directory, flush and fsync it, then ``os.replace``
 it over the target (atomic on POSIX and Windows within one file system). On any error the
-temporary file is removed and the old file, if any, is untouched.
+temporary file is removed and the old file, if any, is untouched. A save that is killed
+cannot remove its temporary file; the next save to that folder removes stale ones.
 """
 import contextlib
 import os
+import re
 import tempfile
+import time
 
 import numpy
+
+from .npz import NpzFile
+
+STALE_SECONDS = 3600  # a temporary file untouched this long belongs to a killed save
+_TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")  # tempfile.mkstemp's names, as made below
 
 
 @contextlib.contextmanager
@@ -16,6 +24,7 @@ def atomic_write(path, mode="wb"):
     """``with atomic_write(path) as f: f.write(...)`` replaces ``path`` only if the block succeeds."""
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
+    remove_stale_temps(directory)
     fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:
         os.chmod(temp, _new_file_mode(path))  # mkstemp makes 0600; give the file its usual permissions
@@ -29,6 +38,26 @@ def atomic_write(path, mode="wb"):
             os.remove(temp)
         raise
     _sync_directory(directory)
+
+
+def remove_stale_temps(directory):
+    """Delete the temporary files of saves that were killed (kill -9, power loss) in ``directory``.
+
+    Only names this module makes (``.<name>.<8 random characters>.tmp``) that nothing has
+    written to for ``STALE_SECONDS`` go: a save in progress keeps its file's mtime fresh, and
+    an age works across processes and machines where a writer's PID would not.
+    """
+    now = time.time()
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    for entry in entries:
+        if not _TEMP_NAME.match(entry.name):
+            continue
+        with contextlib.suppress(OSError):  # gone already, or not ours to remove
+            if entry.is_file(follow_symlinks=False) and now - entry.stat().st_mtime > STALE_SECONDS:
+                os.remove(entry.path)
 
 
 def _new_file_mode(path):
@@ -70,6 +99,7 @@ def atomic_save_npz(path, arrays):
 
 
 def load_npz(path):
-    """All arrays of an .npz as a dict, never unpickling (a weights file cannot run code)."""
-    with numpy.load(npz_path(path), allow_pickle=False) as archive:
-        return {key: archive[key] for key in archive.files}
+    """All arrays of an .npz as a dict, never unpickling (a weights file cannot run code);
+    a damaged file raises ``FileFormatError`` naming it."""
+    with NpzFile(npz_path(path)) as archive:
+        return dict(archive)

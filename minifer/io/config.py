@@ -8,6 +8,8 @@ a call waits until the tensors it needs exist, so shared layers rebuild too. Cla
 found by name in ``Layer.registry`` (Model and Sequential register themselves), so nothing
 here imports the models it rebuilds.
 """
+import json
+
 from .. import layers as _layers
 from ..graph import source
 from ..layers import InputLayer
@@ -36,6 +38,16 @@ def layer_config(layer):
 
 def layer_from_config(entry):
     return _layers.get(entry["class_name"]).from_config(entry["config"])
+
+
+def model_from_json(text):
+    """A model (or layer) from ``to_json()``'s text, with freshly initialised weights."""
+    return layer_from_config(json.loads(text))
+
+
+def clone_model(model):
+    """Keras's ``clone_model``: the same architecture and layer names, new weights."""
+    return layer_from_config(layer_config(model))
 
 
 def model_from_config(config):

@@ -1,36 +1,92 @@
 """A whole model in one .npz: its JSON config (as UTF-8 bytes in a uint8 array) plus its weights.
 
-The file rebuilds the model with no code and loads with ``allow_pickle=False``.
+The file rebuilds the model with no code and loads with ``allow_pickle=False``. The header may
+carry ``metadata`` (class names, input range) so a trained model runs with no extra flags;
+older files without it still load. Keras files (``.h5``, ``.keras``) go to ``keras_files``,
+recognised by content when read.
 """
 import json
+import os
 
 import numpy
 
-from .atomic import atomic_save_npz, load_npz
+from ..layers.base import guard_weights
+from .atomic import atomic_save_npz
 from .config import layer_config, layer_from_config
+from .keras_files import file_kind, load_keras_model, save_keras_model
+from .kinds import MODEL_KEY, check_kind
+from .npz import FileFormatError, NpzFile
 from .weights import assign_weights, weight_arrays
 
-CONFIG_KEY = "__minifer_model__"
+CONFIG_KEY = MODEL_KEY
 FORMAT_VERSION = 1
+MAX_CONFIG_BYTES = 1 << 24  # a config of thousands of layers is well under 1 MB
+KERAS_EXTENSIONS = (".h5", ".hdf5", ".keras")
 
 
 def save_model(model, path):
-    """Write architecture and weights atomically; returns the path written (``.npz`` appended if missing)."""
+    """Write architecture and weights atomically; returns the path written (``.npz`` appended if missing,
+    Keras's formats for ``.h5``/``.hdf5``/``.keras``). ``model.metadata`` (a JSON-able dict) goes in the header."""
+    if str(path).endswith(KERAS_EXTENSIONS):
+        return save_keras_model(model, path)
     header = {"format_version": FORMAT_VERSION, "model": layer_config(model)}
+    if getattr(model, "metadata", None):
+        header["metadata"] = model.metadata
     arrays = weight_arrays(model)
     arrays[CONFIG_KEY] = numpy.frombuffer(json.dumps(header).encode("utf-8"), dtype=numpy.uint8)
     return atomic_save_npz(path, arrays)
 
 
 def load_model(path):
-    arrays = load_npz(path)
-    if CONFIG_KEY not in arrays:
-        raise ValueError(f"{str(path)!r} holds no model architecture (a weights-only file? "
-                         "build the model and use model.load_weights)")
-    header = json.loads(arrays.pop(CONFIG_KEY).tobytes().decode("utf-8"))
-    if header.get("format_version") != FORMAT_VERSION:
-        raise ValueError(f"{str(path)!r} has model format {header.get('format_version')}, "
-                         f"this minifer reads {FORMAT_VERSION}")
-    model = layer_from_config(header["model"])
-    assign_weights(model, arrays, repr(str(path)))
+    """The model in ``path`` (minifer .npz or a Keras file), opened as given; ``model.metadata`` from its header."""
+    path = os.fspath(path)
+    if not os.path.exists(path) and not path.endswith(".npz") and os.path.exists(path + ".npz"):
+        path += ".npz"  # what save_model wrote for a path without the extension
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no model file {path!r}")
+    kind = file_kind(path)
+    if kind in ("hdf5", "keras") or (kind is None and path.endswith(KERAS_EXTENSIONS)):
+        return load_keras_model(path)
+    if kind != "zip":
+        raise ValueError(f"{path!r} is neither a minifer .npz model nor a Keras .h5/.keras file")
+    with NpzFile(path, "a minifer model file (minifer.save)") as archive:  # the path as given
+        header = _read_header(archive)
+        weights = archive.without(CONFIG_KEY)
+        model = _build(archive, header, weights.shapes)
+        assign_weights(model, weights, repr(str(path)))
+    model.metadata = header.get("metadata", {})
     return model
+
+
+def _read_header(archive):
+    """The JSON header, read only after its member's header says it is a small byte string."""
+    check_kind(archive.path, archive.shapes, "model")  # a weights file or checkpoint has no architecture
+    if archive.dtypes[CONFIG_KEY] != numpy.uint8 or len(archive.shapes[CONFIG_KEY]) != 1 \
+            or archive.shapes[CONFIG_KEY][0] > MAX_CONFIG_BYTES:
+        raise archive.error(f"its config is {archive.dtypes[CONFIG_KEY]} {archive.shapes[CONFIG_KEY]}, "
+                            f"not UTF-8 JSON bytes (at most {MAX_CONFIG_BYTES})")
+    try:
+        header = json.loads(archive[CONFIG_KEY].tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise archive.error(f"its config is not JSON ({e})") from e
+    if not isinstance(header, dict) or header.get("format_version") != FORMAT_VERSION:
+        version = header.get("format_version") if isinstance(header, dict) else None
+        raise ValueError(f"{archive.path!r} has model format {version}, this minifer reads {FORMAT_VERSION}")
+    return header
+
+
+def _build(archive, header, shapes):
+    """The model of ``header``, each weight checked against the file's arrays before it is made,
+    so a small file cannot declare a huge model; a config that cannot be built is the file's fault."""
+    def check(name, shape):
+        if shapes.get(name) != shape:
+            found = f"shape {shapes[name]}" if name in shapes else "no such array"
+            raise archive.error(f"its config makes weight {name!r} of shape {shape}, the file has {found}")
+
+    try:
+        with guard_weights(check):
+            return layer_from_config(header["model"])
+    except FileFormatError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, ArithmeticError, RecursionError) as e:
+        raise archive.error(f"its model config cannot be built ({type(e).__name__}: {e})") from e

@@ -1,6 +1,9 @@
 """Weights as .npz keyed by weight name (``"<layer name>/<weight name>"``), loaded by name, not position."""
 from ..backend import to_numpy
-from .atomic import atomic_save_npz, load_npz
+from .atomic import atomic_save_npz, npz_path
+from .keras_files import file_kind, load_keras_weights, save_keras_weights
+from .kinds import check_kind
+from .npz import NpzFile
 
 
 def weight_arrays(model):
@@ -18,8 +21,9 @@ def assign_weights(model, arrays, source):
     weights = {w.name: w for w in model.weights}
     missing = sorted(set(weights) - set(arrays))
     unexpected = sorted(set(arrays) - set(weights))
-    mismatched = [f"{name}: model {weights[name].shape}, file {tuple(arrays[name].shape)}"
-                  for name in sorted(set(weights) & set(arrays)) if weights[name].shape != arrays[name].shape]
+    shapes = getattr(arrays, "shapes", None) or {k: tuple(a.shape) for k, a in arrays.items()}  # NpzFile: unread
+    mismatched = [f"{name}: model {weights[name].shape}, file {shapes[name]}"
+                  for name in sorted(set(weights) & set(arrays)) if weights[name].shape != shapes[name]]
     problems = [f"{label}: {', '.join(items)}" for label, items in
                 (("missing from the file", missing), ("not in the model", unexpected),
                  ("shape mismatches", mismatched)) if items]
@@ -30,9 +34,24 @@ def assign_weights(model, arrays, source):
 
 
 def save_weights(model, path):
-    """Write the model's weights atomically; returns the path written (``.npz`` appended if missing)."""
+    """Write the model's weights atomically; returns the path written (``.npz`` appended if missing;
+    Keras 2's weights-only HDF5 for ``.h5``/``.hdf5``)."""
+    if str(path).endswith((".h5", ".hdf5")):
+        return save_keras_weights(model, path)
     return atomic_save_npz(path, weight_arrays(model))
 
 
 def load_weights(model, path):
-    assign_weights(model, load_npz(path), repr(str(path)))
+    """From minifer's .npz (by weight name) or a Keras HDF5 weights file (by layer order and shapes)."""
+    if str(path).endswith((".h5", ".hdf5")) or file_kind_or_none(path) == "hdf5":
+        return load_keras_weights(model, path)
+    with NpzFile(npz_path(path), "a weights file (model.save_weights)") as archive:  # read after the names fit
+        check_kind(path, archive.shapes, "weights")
+        assign_weights(model, archive, repr(str(path)))
+
+
+def file_kind_or_none(path):
+    try:
+        return file_kind(path)
+    except OSError:
+        return None

@@ -1,15 +1,19 @@
 """Layers with Keras's names, arguments, defaults and weight layouts."""
 from . import activations, initializers, regularizers
+from .advanced_activations import ELU, LeakyReLU, PReLU
 from .base import Layer, ShapeError, fresh_names
 from .conv import Conv2D, DepthwiseConv2D, PointwiseConv2D, SeparableConv2D
 from .core import Activation, Add, Dense, Dropout, ReLU, Softmax
 from .input import InputLayer
 from .normalization import BatchNormalization
-from .pooling import Flatten, GlobalAveragePooling2D, MaxPooling2D
+from .pooling import AveragePooling2D, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D
+from .reshaping import Concatenate, Rescaling, Reshape, SpatialDropout2D, ZeroPadding2D
 
 __all__ = ["Activation", "Add", "BatchNormalization", "activations", "initializers", "regularizers", "Conv2D", "Dense", "DepthwiseConv2D", "Dropout",
            "Flatten", "GlobalAveragePooling2D", "InputLayer", "Layer", "MaxPooling2D", "PointwiseConv2D", "ReLU",
-           "SeparableConv2D", "ShapeError", "Softmax", "fresh_names", "get"]
+           "SeparableConv2D", "ShapeError", "Softmax", "fresh_names", "get",
+           "AveragePooling2D", "Concatenate", "ELU", "GlobalMaxPooling2D", "LeakyReLU", "PReLU", "Rescaling",
+           "Reshape", "SpatialDropout2D", "ZeroPadding2D"]
 
 
 def get(class_name):

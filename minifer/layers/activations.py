@@ -5,6 +5,15 @@ _BY_NAME = {
     "linear": lambda x: x,
     "relu": F.relu,
     "softmax": F.softmax,
+    "sigmoid": F.sigmoid,
+    "tanh": F.tanh,
+    "elu": F.elu,
+    "selu": F.selu,
+    "softplus": F.softplus,
+    "swish": F.swish,
+    "silu": F.swish,  # Keras 3's name for swish
+    "gelu": F.gelu,
+    "leaky_relu": F.leaky_relu,
 }
 
 

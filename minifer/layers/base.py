@@ -42,6 +42,24 @@ def fresh_names():
         _name_counts = saved
 
 
+_weight_guard = None  # see guard_weights
+
+
+@contextlib.contextmanager
+def guard_weights(check):
+    """Call ``check(weight name, shape)`` before each weight made in this block is allocated.
+
+    A model file's config could declare a layer far larger than the file's own arrays;
+    ``io.model_file`` checks each weight against the file before any memory is spent.
+    """
+    global _weight_guard
+    saved, _weight_guard = _weight_guard, check
+    try:
+        yield
+    finally:
+        _weight_guard = saved
+
+
 class ShapeError(ValueError):
     """An input whose shape does not fit the layer; the message names both."""
 
@@ -67,8 +85,10 @@ class Layer:
         if not cls.__name__.startswith("_"):
             Layer.registry[cls.__name__] = cls
 
-    def __init__(self, name=None, trainable=True, dtype=None):
+    def __init__(self, name=None, trainable=True, dtype=None, input_shape=None):
+        """``input_shape`` (per example) is Keras's way to give a Sequential's first layer its input."""
         self.name = name or unique_name(_snake_case(type(self).__name__))
+        self.batch_input_shape = None if input_shape is None else (None, *input_shape)
         self._trainable = trainable
         self.dtype = dtype
         self.built = False
@@ -126,6 +146,8 @@ class Layer:
 
     # -- weights ---------------------------------------------------------------
     def add_weight(self, name, shape, initializer, dtype, trainable=True, regularizer=None):
+        if _weight_guard is not None:
+            _weight_guard(f"{self.name}/{name}", tuple(shape))
         data = to_device(initializers.make(initializer, shape, dtype))  # on the current device
         weight = Tensor(data, requires_grad=trainable and self._trainable, name=f"{self.name}/{name}")
         weight.trainable = trainable
@@ -146,6 +168,25 @@ class Layer:
             layer.trainable = value
         for w in self._weights:
             w.requires_grad = w.trainable and self._trainable
+
+    # -- graph ---------------------------------------------------------------
+    @property
+    def input(self):
+        """The symbolic input of this layer's one call (Keras's ``layer.input``)."""
+        return self._only_node("input").inputs
+
+    @property
+    def output(self):
+        """The symbolic output of this layer's one call, so ``Model(model.input, layer.output)``
+        builds a feature extractor that shares this layer's weights."""
+        outputs = self._only_node("output").outputs
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def _only_node(self, what):
+        if len(self.inbound_nodes) != 1:
+            raise AttributeError(f"layer '{self.name}' has been called {len(self.inbound_nodes)} times on symbolic "
+                                 f"tensors, so it has no single {what}; take it from the model that holds the call")
+        return self.inbound_nodes[0]
 
     def sublayers(self):
         """The layers this one is made of (a Model's layers; none for a plain layer)."""

@@ -46,10 +46,10 @@ class Dropout(Layer):
         if not 0 <= rate < 1:
             raise ValueError(f"Dropout rate must be in [0, 1), got {rate}")
         self.rate, self.seed = rate, seed
-        self._rng = None if seed is None else numpy.random.default_rng(seed)
+        self.rng = None if seed is None else numpy.random.default_rng(seed)  # a checkpoint keeps its state
 
     def call(self, x, training=False):
-        return F.dropout(x, self.rate, training, self._rng)
+        return F.dropout(x, self.rate, training, self.rng)
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}

@@ -27,12 +27,9 @@ class BatchNormalization(Layer):
         self.moving_variance = self.add_weight("moving_variance", c, var_init, dtype, trainable=False)
 
     def call(self, x, training=False):
-        training = training and self.trainable  # a frozen BatchNormalization runs in inference mode
-        if training:
-            per_channel = x.size // x.shape[-1]
-            if per_channel < 2:
-                self.shape_error(f"cannot train on one value per channel (input shape {tuple(x.shape)}): "
-                                 "the batch variance is undefined; use a batch of two or more")
+        # a frozen BatchNormalization runs in inference mode; one value per channel (a last batch of
+        # one) trains as in Keras: variance 0, the output is beta
+        training = training and self.trainable
         return F.batch_norm(x, self.gamma, self.beta, self.moving_mean, self.moving_variance,
                             training, self.momentum, self.epsilon)
 

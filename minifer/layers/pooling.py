@@ -1,4 +1,4 @@
-"""MaxPooling2D, GlobalAveragePooling2D and Flatten."""
+"""MaxPooling2D, AveragePooling2D, the global pools and Flatten."""
 from .. import functional as F
 from ..functional.geometry import as_pair, check_padding
 from .base import Layer
@@ -23,6 +23,23 @@ class MaxPooling2D(Layer):
     def get_config(self):
         return {**super().get_config(), "pool_size": list(self.pool_size), "strides": list(self.strides),
                 "padding": self.padding}
+
+
+class AveragePooling2D(MaxPooling2D):
+    """Window means; with "same" padding the padded pixels are left out of each mean, as in Keras."""
+
+    def call(self, x, training=False):
+        return F.avg_pool2d(x, self.pool_size, self.strides, self.padding)
+
+
+class GlobalMaxPooling2D(Layer):
+    input_ndim = 4
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[-1])
+
+    def call(self, x, training=False):
+        return F.global_max_pool2d(x)
 
 
 class GlobalAveragePooling2D(Layer):

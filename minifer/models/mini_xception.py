@@ -3,16 +3,19 @@
 Two valid 3x3 Conv(8) stems, then four residual modules (16, 32, 64, 128 filters) whose
 shortcut is a strided 1x1 Conv + BN and whose main path is two SeparableConv2D + BN with a
 3x3/2 max-pool, then a 3x3 Conv to the classes, global average pooling and softmax. As in
-the authors' code, ``l2`` (their default 0.01) regularises the stem kernels and the separable
-kernels (here explicitly depthwise and pointwise), not the shortcuts or the classifier.
+the authors' code, ``l2`` regularises the stem kernels and the separable kernels (here explicitly
+depthwise and pointwise), not the shortcuts or the classifier; the default is the library's
+``DEFAULT_L2``, and ``l2="paper"`` gives the authors' 0.01.
 """
 from ..graph import Input
 from ..layers import (Activation, Add, BatchNormalization, Conv2D, GlobalAveragePooling2D, MaxPooling2D,
                       SeparableConv2D, fresh_names)
 from ..engine import Model
+from .arch import DEFAULT_L2, regularization
 
 
-def mini_xception(input_shape=(64, 64, 1), num_classes=7, l2=0.01, name="mini_xception"):
+def mini_xception(input_shape=(64, 64, 1), num_classes=7, l2=DEFAULT_L2, name="mini_xception"):
+    l2 = regularization(l2, 0.01)
     with fresh_names():
         inputs = x = Input(input_shape)
         for _ in range(2):

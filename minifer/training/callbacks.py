@@ -1,44 +1,17 @@
-"""Callbacks with Keras's names and meanings, plus the state a resumed run needs.
-
-Each callback's ``state_dict()`` is JSON-able (arrays, such as EarlyStopping's best
-weights, go in ``arrays()``), so a training checkpoint can restore it exactly.
+"""Callbacks with Keras's names and meanings that track a monitored figure or write files,
+plus the state a resumed run needs; the base class and the stateless ones are in ``callback.py``.
 """
 import csv
 import io
 import math
+import string
+import warnings
 
 from ..io import atomic_write
+from .callback import Callback, LambdaCallback, LearningRateScheduler, TerminateOnNaN
 
-
-class Callback:
-    model = None
-    run = None  # the TrainingRun this callback belongs to, set by fit
-
-    def set_model(self, model):
-        self.model = model
-
-    def set_run(self, run):
-        self.run = run
-        self.set_model(run.model)
-
-    def on_train_begin(self, logs=None): pass
-    def on_epoch_begin(self, epoch, logs=None): pass
-    def on_batch_end(self, batch, logs=None): pass
-    def on_epoch_end(self, epoch, logs=None): pass
-    def on_train_end(self, logs=None): pass
-    def on_train_interrupted(self, epoch, batch): pass
-
-    def state_dict(self):
-        return {}
-
-    def load_state_dict(self, state):
-        pass
-
-    def arrays(self):
-        return {}
-
-    def load_arrays(self, arrays):
-        pass
+__all__ = ["CSVLogger", "Callback", "EarlyStopping", "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint",
+           "ReduceLROnPlateau", "TerminateOnNaN"]
 
 
 class _Monitor(Callback):
@@ -53,9 +26,12 @@ class _Monitor(Callback):
         self.wait = 0
 
     def current(self, logs):
+        """The monitored figure, or None with a warning when this epoch did not log it (Keras
+        warns and goes on too: with ``validation_freq`` some epochs have no val_* figures)."""
         if self.monitor not in (logs or {}):
-            raise KeyError(f"{type(self).__name__} monitors {self.monitor!r}, which is not among the logged "
-                           f"figures {sorted(logs or {})}; pass validation_data to monitor val_* figures")
+            warnings.warn(f"{type(self).__name__} monitors {self.monitor!r}, which is not among the logged "
+                          f"figures {sorted(logs or {})}; pass validation_data to monitor val_* figures", stacklevel=3)
+            return None
         return logs[self.monitor]
 
     def improved(self, value):
@@ -83,6 +59,8 @@ class ReduceLROnPlateau(_Monitor):
 
     def on_epoch_end(self, epoch, logs=None):
         value = self.current(logs)
+        if value is None:
+            return
         if self.cooldown_left > 0:
             self.cooldown_left -= 1
             self.wait = 0
@@ -121,6 +99,8 @@ class EarlyStopping(_Monitor):
 
     def on_epoch_end(self, epoch, logs=None):
         value = self.current(logs)
+        if value is None:
+            return
         if self.improved(value):
             self.best, self.wait, self.best_epoch = value, 0, epoch
             if self.restore_best_weights:
@@ -154,30 +134,54 @@ class EarlyStopping(_Monitor):
 
 
 class ModelCheckpoint(Callback):
-    """Write a resumable training checkpoint (weights, optimizer, position, RNG) at epoch ends.
+    """Keras's ModelCheckpoint: at epoch ends, write the model (``minifer.load`` opens it) or,
+    with ``save_weights_only``, its weights (``model.load_weights``) to ``filepath``, which may
+    name the epoch and its figures: "w-{epoch:02d}-{val_loss:.2f}.npz" (epoch counted from 1).
+    With ``save_best_only`` it writes only when ``monitor`` improves.
 
-    With ``save_best_only`` it writes only when ``monitor`` improves. Writes are atomic, so a
-    crash or a NaN never leaves a broken file where the last good checkpoint was.
+    ``resumable=True`` writes a training checkpoint instead, a different kind of file (weights,
+    optimizer, position, generators) that only ``fit(resume=path)`` reads, continuing exactly;
+    a Ctrl-C writes one too. Writes are atomic, so a crash or a NaN never leaves a broken file
+    where the last good one was.
     """
 
-    def __init__(self, path, monitor="val_loss", save_best_only=False, mode="auto", verbose=0):
-        self.path, self.save_best_only, self.verbose = str(path), save_best_only, verbose
+    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
+                 mode="auto", resumable=False):
+        self.filepath, self.save_best_only, self.verbose = str(filepath), save_best_only, verbose
+        self.save_weights_only, self.resumable = save_weights_only, resumable
+        if resumable and save_weights_only:
+            raise ValueError("a resumable checkpoint holds the weights and the training state; "
+                             "save_weights_only applies to plain checkpoints")
+        fields = {field for _, field, _, _ in string.Formatter().parse(self.filepath) if field}
+        if resumable and fields - {"epoch"}:
+            raise ValueError(f"a resumable checkpoint's path may name only {{epoch}}, got {sorted(fields)}: "
+                             "a Ctrl-C writes one between epochs, where no figures exist")
         self.tracker = _Monitor(monitor, 0.0, mode)
 
     def on_epoch_end(self, epoch, logs=None):
         if self.save_best_only:
             value = self.tracker.current(logs)
-            if not self.tracker.improved(value):
+            if value is None or not self.tracker.improved(value):
                 return
             self.tracker.best = value
-        self.run.save_checkpoint(self.path)
+        self._write(self.filepath.format(epoch=epoch + 1, **(logs or {})))
         if self.verbose:
-            print(f"Epoch {epoch + 1}: saved checkpoint to {self.path}")
+            print(f"Epoch {epoch + 1}: saved {'a resumable checkpoint' if self.resumable else 'the model'} "
+                  f"to {self.filepath.format(epoch=epoch + 1, **(logs or {}))}")
+
+    def _write(self, path):
+        if self.resumable:
+            self.run.save_checkpoint(path)
+        elif self.save_weights_only:
+            self.model.save_weights(path)
+        else:
+            self.model.save(path)
 
     def on_train_interrupted(self, epoch, batch):
-        if not self.save_best_only:  # the "last" checkpoint doubles as the resume point
-            self.run.save_checkpoint(self.path)
-            print(f"Saved a resumable checkpoint to {self.path}")
+        if self.resumable and not self.save_best_only:  # the "last" checkpoint doubles as the resume point
+            path = self.filepath.format(epoch=epoch + 1)
+            self.run.save_checkpoint(path)
+            print(f"Saved a resumable checkpoint to {path}")
 
     def state_dict(self):
         return self.tracker.state_dict()

@@ -9,7 +9,8 @@ import os
 
 import numpy
 
-from ..io import assign_weights, atomic_write, weight_arrays
+from ..io import NpzFile, assign_weights, atomic_write, weight_arrays
+from ..io.kinds import check_kind
 
 
 def save_checkpoint(path, model, optimizer, state, arrays=None):
@@ -29,11 +30,9 @@ def load_checkpoint(path, model, optimizer):
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no checkpoint at {path}")
-    with numpy.load(path, allow_pickle=False) as archive:
-        arrays = {k: archive[k] for k in archive.files}
-    if "state" not in arrays:
-        raise ValueError(f"{path} is not a training checkpoint (no 'state' entry); "
-                         "use model.load_weights or minifer.load for saved models")
+    with NpzFile(path, "a training checkpoint") as archive:  # a damaged file: FileFormatError naming it
+        arrays = dict(archive)
+    check_kind(path, arrays, "checkpoint")
     state = json.loads(arrays.pop("state").tobytes().decode("utf-8"))
     weights = {k[len("weights/"):]: arrays.pop(k) for k in list(arrays) if k.startswith("weights/")}
     assign_weights(model, weights, source=path)

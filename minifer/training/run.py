@@ -36,17 +36,18 @@ class TrainingRun:
         self.callbacks = [self.history] + list(callbacks or [])
         self.rng = numpy.random.default_rng(seed)  # dropout masks: never the global generator
         self.epoch, self.batch = 0, 0  # the next batch to train
-        self.running = (0.0, 0, 0)  # this epoch's loss sum, correct count and images so far
+        self.running = (0.0, [], 0)  # this epoch's loss sum, metric sums and samples so far
         for cb in self.callbacks:
             cb.set_run(self)
 
-    def advance(self, epoch, batch, running=(0.0, 0, 0)):
+    def advance(self, epoch, batch, running=(0.0, (), 0)):
         self.epoch, self.batch, self.running = epoch, batch, running
 
     def save_checkpoint(self, path):
         """Everything needed to resume: weights, optimizer, position, callbacks, dropout generator."""
         state = {"epoch": self.epoch, "batch": self.batch, "running": list(self.running),
                  "random": self.rng.bit_generator.state,
+                 "layer_random": {layer.name: layer.rng.bit_generator.state for layer in _seeded(self.model)},
                  "callbacks": [{"class": type(cb).__name__, "state": cb.state_dict()} for cb in self.callbacks]}
         arrays = {f"callbacks/{i}/{k}": a for i, cb in enumerate(self.callbacks) for k, a in cb.arrays().items()}
         save_checkpoint(path, self.model, self.model.optimizer, state, arrays)
@@ -66,4 +67,15 @@ class TrainingRun:
             prefix = f"callbacks/{i}/"
             cb.load_arrays({k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)})
         self.rng.bit_generator.state = state["random"]
+        for layer in _seeded(self.model):  # a Dropout(seed=...) draws from a generator of its own
+            if layer.name in state.get("layer_random", {}):
+                layer.rng.bit_generator.state = state["layer_random"][layer.name]
         self.advance(state["epoch"], state["batch"], tuple(state["running"]))
+
+
+def _seeded(layer):
+    """Every layer in ``layer`` (nested models included) with a random generator of its own."""
+    found = [layer] if getattr(layer, "rng", None) is not None else []
+    for sub in layer.sublayers():
+        found += _seeded(sub)
+    return found

@@ -10,15 +10,42 @@ import numpy as np
 from ..backend import get_xp
 
 
-def scale_01(images):
-    """uint8 images to float32 in [0, 1]; float images are taken as already scaled.
-
-    The one input convention of training, evaluation and prediction, so they never disagree.
+def scale_01(images, dtype=np.float32):
+    """The one input rule of every door (``model(x)``, ``train_on_batch``, ``fit``, ``evaluate``,
+    ``predict``): uint8 images become ``dtype`` in [0, 1]; float images are taken as already
+    scaled, in ``dtype``. Input the rule cannot read is refused, saying what to do: other integer
+    types (is 255 white, or 65535?), and float images holding whole numbers up to 255 or more
+    (pixels converted to float without dividing by 255).
     """
-    xp = get_xp(images)
+    xp, dtype = get_xp(images), np.dtype(dtype).type
     if images.dtype == xp.uint8:
-        return images.astype(xp.float32) / xp.float32(255)
-    return images.astype(xp.float32, copy=False)
+        return images.astype(dtype) / dtype(255)
+    if images.dtype.kind in "iub":
+        raise TypeError(f"images of dtype {images.dtype} are ambiguous: give uint8 pixels (0-255, scaled to "
+                        "[0, 1] here) or float images already scaled")
+    if images.ndim == 4 and images.size and float(images.max()) > 2.0 and bool(xp.all(images == xp.floor(images))):
+        raise ValueError(f"these float images hold whole numbers up to {float(images.max()):g}: pixels in 0-255 "
+                         "converted to float without scaling; pass them as uint8, or divide by 255")
+    return images.astype(dtype, copy=False)
+
+
+def class_labels(y):
+    """Labels as the losses take them: class indices (N,) as int64, or one-hot / soft targets
+    (N, K) as float32 exactly as given. (N, 1) is read as indices, as Keras does; float indices
+    must be whole numbers (2.7 is not a class)."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim == 2:
+        return y.astype(np.float32, copy=False)
+    if y.ndim != 1:
+        raise ValueError(f"labels must be class indices (N,) or targets (N, classes), got shape {y.shape}")
+    if y.dtype.kind == "f" and not np.all(y == np.floor(y)):
+        raise ValueError("float labels must be whole class indices; got fractional values (soft targets go "
+                         "in a (N, classes) array with loss='categorical_crossentropy')")
+    if y.dtype.kind not in "iuf" and y.size:
+        raise TypeError(f"labels must be numbers, got dtype {y.dtype}")
+    return y.astype(np.int64)
 
 
 def class_weights(y, n_classes):
@@ -34,42 +61,50 @@ def class_weights(y, n_classes):
 
 
 class BatchSource:
-    """Batches ``(xb, yb, wb)`` of ``x`` (N, H, W, C) uint8 images and int labels ``y``.
+    """Batches ``(xb, yb, wb)`` of ``x`` (N, H, W, C) images and labels ``y``.
 
     ``xb`` is float32 (uint8 ``x`` scaled to [0, 1], float ``x`` taken as already
     scaled: see :func:`scale_01`) and then augmented (``augmenter(xb, rng)``), on the
-    device that holds ``x``; ``yb`` int64; ``wb`` float32 per-sample weights, or
-    None without ``class_weight``.  ``class_weight``: None, "balanced" (see
+    device that holds ``x``; ``yb`` the labels as given (class indices, one-hot / soft
+    targets: see :func:`class_labels`, or regression targets); ``wb`` float32 per-sample
+    weights (``sample_weight`` times the ``class_weight`` of each sample's class), or None.  ``class_weight``: None, "balanced" (see
     :func:`class_weights`, computed on this ``y``) or a dict {class: weight}
     (missing classes weigh 1).  ``len(source)`` is the number of batches per epoch.
     """
 
     def __init__(self, x, y, batch_size=256, augmenter=None, shuffle=True, seed=0,
-                 class_weight=None, drop_last=False, n_classes=None):
+                 class_weight=None, drop_last=False, n_classes=None, sample_weight=None):
         if len(x) != len(y):
             raise ValueError(f"x has {len(x)} images but y has {len(y)} labels")
+        if sample_weight is not None and len(sample_weight) != len(y):
+            raise ValueError(f"sample_weight has {len(sample_weight)} weights but y has {len(y)} labels")
         if len(x) < (batch_size if drop_last else 1):
             raise ValueError(f"{len(x)} images make no batch of {batch_size}"
                              f"{' with drop_last' if drop_last else ''}")
-        self.x, self.y = x, np.asarray(y, np.int64)
+        self.x, self.y = x, np.asarray(y)  # as given: the compiled loss reads them (regression targets too)
         self.batch_size, self.augmenter, self.shuffle = batch_size, augmenter, shuffle
         self.seed, self.drop_last = seed, drop_last
-        self.n_classes = n_classes or int(self.y.max()) + 1
-        self.sample_weights = self._sample_weights(class_weight)
+        self.sample_weights = self._sample_weights(class_weight, n_classes, sample_weight)
 
-    def _sample_weights(self, class_weight):
+    def _sample_weights(self, class_weight, n_classes, sample_weight):
+        """Each sample's weight times its class's weight, as Keras combines them."""
+        own = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float32)
         if class_weight is None:
-            return None
+            return own
+        labels = class_labels(self.y)
+        classes = labels if labels.ndim == 1 else labels.argmax(axis=1)
+        n_classes = n_classes or (labels.shape[1] if labels.ndim == 2 else int(classes.max()) + 1)
         if isinstance(class_weight, str):
             if class_weight != "balanced":
                 raise ValueError(f"class_weight must be None, 'balanced' or a dict, "
                                  f"not {class_weight!r}")
-            per_class = class_weights(self.y, self.n_classes)
-        else:
-            per_class = np.ones(self.n_classes)
+            per_class = class_weights(classes, n_classes)
+        else:  # classes the labels do not hold weigh nothing here, as in Keras
+            per_class = np.ones(max([n_classes] + [int(c) + 1 for c in class_weight]))
             for cls, weight in class_weight.items():
                 per_class[int(cls)] = weight
-        return per_class[self.y].astype(np.float32)
+        weights = per_class[classes].astype(np.float32)
+        return weights if own is None else weights * own
 
     def __len__(self):
         full, rest = divmod(len(self.y), self.batch_size)

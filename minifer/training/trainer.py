@@ -10,83 +10,107 @@ import math
 import signal
 import threading
 import time
+import warnings
 
 import numpy
 
 from .. import functional as F
 from .. import random
-from ..autograd import Tensor, no_grad
-from ..backend import to_numpy
-from . import optimizers
+from ..autograd import no_grad
+from ..backend import get_xp, to_numpy
+from .adapters import PRECISE_BN_IMAGES, adapt, images_of, steps_of, unpack
+from .evaluation import Evaluator, _progress, _verbosity, _write, format_logs
 from .run import TrainingRun
-from .source import BatchSource, scale_01
-
-LOSSES = ("sparse_categorical_crossentropy", "categorical_crossentropy")
 
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite; the message says where."""
 
 
-def _progress(**kwargs):
-    from tqdm.auto import tqdm  # loaded on the first fit, not with minifer
-    return tqdm(**kwargs)
-
-
-def _write(line):
-    from tqdm.auto import tqdm
-    tqdm.write(line)
-
-
-class Trainer:
+class Trainer(Evaluator):
     """Adds Keras's training API to ``minifer.Model``."""
 
-    optimizer = None
     stop_training = False
+    interrupted = False  # whether the last fit stopped on Ctrl-C (a resumable checkpoint was written)
     history = None
 
-    def compile(self, optimizer="adam", loss="sparse_categorical_crossentropy", metrics=("accuracy",),
-                label_smoothing=0.0):
-        if loss not in LOSSES:
-            raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
-        unknown = set(metrics or ()) - {"accuracy"}
-        if unknown:
-            raise ValueError(f"unknown metrics {sorted(unknown)}; supported: ['accuracy']")
-        self.optimizer = optimizers.get(optimizer)
-        self.loss, self.metrics, self.label_smoothing = loss, tuple(metrics or ()), float(label_smoothing)
-
-    def _require_compiled(self, what):
-        if self.optimizer is None:
-            raise RuntimeError(f"call model.compile(...) before {what}()")
-
     # -- one batch ---------------------------------------------------------------
-    def _loss(self, x, y, sample_weight, training):
-        """(total loss Tensor, correct count) for one batch; the loss includes L2 penalties.
+    def train_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """One update; returns the batch's loss and metrics (computed in the forward pass before the
+        update) shaped as ``evaluate``'s, as Keras does."""
+        self._require_compiled("train_on_batch")
+        loss, sums = self._train_step(x, y, sample_weight)
+        return self._result(self._logs(loss * len(x), sums, len(x)), return_dict)
 
-        A softmax output carries its logits (``Tensor.logits``), which the cross-entropy uses."""
-        out = self(x, training=training)
-        loss = F.cross_entropy(out, y, from_logits=False, label_smoothing=self.label_smoothing,
-                               sample_weight=sample_weight)
-        for penalty in self.losses:
-            loss = loss + penalty
-        labels = to_numpy(y if y.ndim == 1 else y.argmax(axis=1))
-        return loss, int((to_numpy(out.data.argmax(axis=1)) == labels).sum())
-
-    def train_on_batch(self, x, y, sample_weight=None):
+    def _train_step(self, x, y, sample_weight):
+        """One update; returns (loss, metric sums). A step that fails (a bad label, a loss or a
+        result in any weight or BatchNorm statistic that is not finite) is undone whole, so what
+        training keeps is always finite; a non-finite one raises TrainingDiverged."""
         params = self.trainable_weights
-        self.optimizer.zero_grad(params)
-        loss, correct = self._loss(x, y, sample_weight, training=True)
-        value = float(loss.data)
-        if not math.isfinite(value):
-            return value, correct  # the caller stops before a bad update is applied
-        loss.backward()
-        self.optimizer.step(params)
-        return value, correct
+        before = self._snapshot()
+        try:
+            self.optimizer.zero_grad(params)
+            loss, sums = self._loss(x, y, sample_weight, training=True)
+            value = float(loss.data)
+            if math.isfinite(value) and loss.requires_grad:
+                loss.backward()
+                self.optimizer.step(params)
+            elif math.isfinite(value):
+                warnings.warn(f"model '{self.name}' has no trainable weights: training changes only BatchNorm "
+                              "statistics (Keras warns the same)", stacklevel=3)
+            problem = f"the loss became {value}" if not math.isfinite(value) else self._non_finite_weights()
+            if problem:
+                raise TrainingDiverged(problem)
+        except BaseException:
+            self._restore(before)
+            raise
+        return value, sums
+
+    def _snapshot(self):
+        return [w.data.copy() for w in self.weights], self.optimizer.snapshot()
+
+    def _restore(self, snapshot):
+        arrays, state = snapshot
+        for weight, array in zip(self.weights, arrays):
+            weight.data = array
+        self.optimizer.restore(state)
+
+    def _non_finite_weights(self):
+        """'' if every weight is finite, else which are not (one device sync, not one per weight)."""
+        weights = self.weights
+        xp = get_xp(weights[0].data) if weights else numpy
+        flags = to_numpy(xp.stack([xp.isfinite(w.data).all() for w in weights])) if weights else []
+        bad = [w.name for w, ok in zip(weights, flags) if not ok]
+        return f"the update made {', '.join(bad[:3])}{' and others' if len(bad) > 3 else ''} non-finite" if bad else ""
+
+    def recompute_batchnorm(self, x, max_images=PRECISE_BN_IMAGES, batch_size=256):
+        """Set every BatchNormalization's moving statistics to the exact statistics of ``x`` (at most
+        ``max_images`` of it, a fixed spread-out subset) under the current weights: one training-mode
+        forward pass without gradients, with dropout masks from a throwaway generator."""
+        n = min(len(x), max_images)
+        if n == 0:
+            return
+        chosen = numpy.sort(numpy.random.default_rng(0).permutation(len(x))[:n])
+        with no_grad(), F.population_statistics(), random.using(numpy.random.default_rng(0)):
+            for s in range(0, n, batch_size):
+                self(x[get_xp(x).asarray(chosen[s:s + batch_size])], training=True)
+        problem = self._non_finite_weights()
+        if problem:
+            raise TrainingDiverged(f"re-estimating the BatchNorm statistics: {problem}")
 
     # -- fit -------------------------------------------------------------------
-    def fit(self, x=None, y=None, batch_size=32, epochs=1, validation_data=None, callbacks=None, shuffle=True,
-            seed=0, class_weight=None, verbose=1, augmenter=None, resume=None):
-        """Train; ``x`` is an image array (with labels ``y``) or a ``BatchSource``.
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
+            steps_per_epoch=None, validation_freq=1, seed=0, augmenter=None, resume=None, precise_bn=True):
+        """Train, with Keras's arguments; ``x`` is an image array (with labels ``y``), a
+        ``BatchSource``, a generator of (x, y[, w]) batches or a Keras-style Sequence
+        (``adapters.adapt`` turns each into the same batch source). ``verbose``: 0 silent,
+        1 a progress bar and a line per epoch, 2 the line only.
+
+        With ``precise_bn`` (the default) every epoch ends by re-estimating the BatchNorm
+        statistics over up to ``PRECISE_BN_IMAGES`` training images with the epoch's final weights
+        (``recompute_batchnorm``), so validation, checkpoints and the trained model use statistics
+        that match their weights; Keras's moving averages lag far behind after a short run.
 
         ``seed`` fixes the shuffle order, the augmentation and the dropout masks of this fit
         (from generators of its own: the global ``minifer.random`` generator is left alone).
@@ -94,62 +118,80 @@ class Trainer:
         continues from its epoch and batch exactly as if it had never stopped.
         """
         self._require_compiled("fit")
-        source = x if isinstance(x, BatchSource) else BatchSource(
-            x, y, batch_size=batch_size, augmenter=augmenter, shuffle=shuffle, seed=seed, class_weight=class_weight)
+        verbose = _verbosity(verbose)
+        if validation_split and validation_data is None:
+            x, y, sample_weight, validation_data = _split(x, y, sample_weight, validation_split)
+        source = adapt(x, y, sample_weight, batch_size, shuffle, seed, class_weight, augmenter, steps_per_epoch)
         run = TrainingRun(self, callbacks, seed)
         self.history = run.history  # a resumed fit reloads the earlier epochs into it
-        self.stop_training = False
+        self.stop_training = self.interrupted = False
         if resume is not None:
             run.restore(resume)
+        else:
+            run.advance(initial_epoch, 0)
         for cb in run.callbacks:
-            cb.on_train_begin()
+            cb.on_train_begin({})
         start_epoch, start_batch = run.epoch, run.batch
         with _StopOnInterrupt() as interrupt, random.using(run.rng):
             for epoch in range(start_epoch, epochs):
                 for cb in run.callbacks:
-                    cb.on_epoch_begin(epoch)
+                    cb.on_epoch_begin(epoch, {})
                 logs = self._train_epoch(run, source, epoch, epochs, start_batch if epoch == start_epoch else 0,
                                          interrupt, verbose)
                 if logs is None:  # interrupted: a resumable checkpoint has been written
+                    self.interrupted = True
                     break
-                if validation_data is not None:
-                    val = self.evaluate(*validation_data, batch_size=max(source.batch_size, 256))
+                if not logs:  # a generator ran dry
+                    break
+                if precise_bn:
+                    self.recompute_batchnorm(images_of(source, PRECISE_BN_IMAGES))
+                if validation_data is not None and _validation_due(epoch, validation_freq):
+                    vx, vy, vw = unpack(validation_data)
+                    val = self.evaluate(vx, vy, sample_weight=vw, verbose=0, return_dict=True)
                     logs.update({f"val_{k}": v for k, v in val.items()})
                 logs["lr"] = self.optimizer.learning_rate
                 run.advance(epoch + 1, 0)
                 for cb in run.callbacks:
                     cb.on_epoch_end(epoch, logs)
                 if verbose:
-                    _write(f"Epoch {epoch + 1}/{epochs} - {logs['time']:.1f}s - " + " - ".join(
-                        f"{k} {v:.3g}" if k == "lr" else f"{k} {v:.4f}" for k, v in logs.items() if k != "time"))
+                    _write(f"Epoch {epoch + 1}/{epochs} - {logs['time']:.1f}s - {format_logs(logs)}")
                 if self.stop_training:
                     break
         for cb in run.callbacks:
-            cb.on_train_end()
+            cb.on_train_end({})
         return self.history
 
     def _train_epoch(self, run, source, epoch, epochs, skip, interrupt, verbose):
-        loss_sum, correct, seen = run.running if skip else (0.0, 0, 0)
-        bar = _progress(total=len(source), initial=skip, desc=f"Epoch {epoch + 1}/{epochs}", unit="batch",
+        """Train one epoch from batch ``skip``; its logs, None when interrupted, {} when the input ran dry."""
+        loss_sum, sums, seen = run.running if skip else (0.0, [0.0] * len(self.metrics), 0)
+        bar = _progress(total=steps_of(source), initial=skip, desc=f"Epoch {epoch + 1}/{epochs}", unit="batch",
                         leave=False, disable=verbose != 1)
         start = time.perf_counter()
         for batch, (xb, yb, wb) in enumerate(source.epoch(epoch)):
             if batch < skip:
                 continue
-            value, hits = self.train_on_batch(xb, yb, wb)
-            if not math.isfinite(value):
-                bar.close()
-                raise TrainingDiverged(
-                    f"the loss became {value} at epoch {epoch + 1}, batch {batch + 1}; training stopped before "
-                    "applying that update, and the last checkpoint written (if any) was kept. Try a lower "
-                    "learning rate or weaker L2.")
-            n = len(yb)
             for cb in run.callbacks:
-                cb.on_batch_end(batch)
-            loss_sum, correct, seen = loss_sum + value * n, correct + hits, seen + n
-            run.advance(epoch, batch + 1, (loss_sum, correct, seen))
+                cb.on_train_batch_begin(batch, {})
+            try:
+                value, batch_sums = self._train_step(xb, yb, wb)
+            except TrainingDiverged as error:
+                bar.close()
+                for cb in run.callbacks:  # a diverged step, as Keras would log it: TerminateOnNaN may stop quietly
+                    cb.on_train_batch_end(batch, {"loss": float("nan")})
+                if self.stop_training:
+                    return {}
+                raise TrainingDiverged(
+                    f"{error} at epoch {epoch + 1}, batch {batch + 1}; that update was undone, training stopped, "
+                    "and the last checkpoint written (if any) was kept. Try a lower learning rate or weaker L2.") from None
+            n = len(xb)
+            loss_sum, seen = loss_sum + value * n, seen + n
+            sums = [a + b for a, b in zip(sums, batch_sums)]
+            run.advance(epoch, batch + 1, (loss_sum, sums, seen))
+            logs = self._logs(loss_sum, sums, seen)  # running means over the epoch, as Keras reports them
+            for cb in run.callbacks:
+                cb.on_train_batch_end(batch, logs)
             bar.update(1)
-            bar.set_postfix(loss=f"{loss_sum / seen:.4f}", accuracy=f"{correct / seen:.4f}")
+            bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()})
             if interrupt.requested:
                 bar.close()
                 for cb in run.callbacks:
@@ -157,39 +199,27 @@ class Trainer:
                 _write(f"Interrupted after epoch {epoch + 1}, batch {batch + 1}; resume with resume=<checkpoint>.")
                 return None
         bar.close()
-        logs = {"loss": loss_sum / max(seen, 1)}
-        if "accuracy" in self.metrics:
-            logs["accuracy"] = correct / max(seen, 1)
-        logs["time"] = time.perf_counter() - start
-        return logs
-
-    # -- inference -------------------------------------------------------------
-    def evaluate(self, x, y, batch_size=256, sample_weight=None):
-        """Loss (with L2 penalties) and accuracy in inference mode, as a dict."""
-        self._require_compiled("evaluate")
-        total, correct, n = 0.0, 0, len(x)
-        with no_grad():
-            for s, xb in _inference_batches(x, batch_size):
-                wb = None if sample_weight is None else sample_weight[s:s + batch_size]
-                loss, hits = self._loss(xb, numpy.asarray(y[s:s + batch_size]), wb, training=False)
-                total += float(loss.data) * len(xb)
-                correct += hits
-        logs = {"loss": total / n}
-        if "accuracy" in self.metrics:
-            logs["accuracy"] = correct / n
-        return logs
-
-    def predict(self, x, batch_size=256):
-        """Class probabilities (N, classes) as a NumPy array, in inference mode."""
-        with no_grad():
-            return numpy.concatenate([to_numpy(self(xb, training=False).data)
-                                      for _, xb in _inference_batches(x, batch_size)])
+        if seen == 0:
+            warnings.warn(f"the input ran out of data at epoch {epoch + 1}: training stopped (Keras stops too); "
+                          "give a generator that repeats, or steps_per_epoch * epochs batches", stacklevel=3)
+            return {}
+        return {**self._logs(loss_sum, sums, seen), "time": time.perf_counter() - start}
 
 
-def _inference_batches(x, batch_size):
-    """(start, scaled batch Tensor) pairs over ``x``, the one input convention of evaluate and predict."""
-    for s in range(0, len(x), batch_size):
-        yield s, Tensor(scale_01(x[s:s + batch_size]))
+def _split(x, y, sample_weight, fraction):
+    """Keras's validation_split: the last ``fraction`` of the arrays, taken before any shuffling."""
+    if not (hasattr(x, "shape") and y is not None):
+        raise ValueError("validation_split needs arrays x and y; give a generator's validation data as validation_data")
+    if not 0 < fraction < 1:
+        raise ValueError(f"validation_split must lie in (0, 1), got {fraction}")
+    at = int(len(x) * (1 - fraction))
+    weights = (None, None) if sample_weight is None else (sample_weight[:at], sample_weight[at:])
+    return x[:at], y[:at], weights[0], (x[at:], y[at:], weights[1])
+
+
+def _validation_due(epoch, freq):
+    """Keras's validation_freq: every ``freq`` epochs, or the (1-based) epochs listed."""
+    return (epoch + 1) % freq == 0 if isinstance(freq, int) else epoch + 1 in freq
 
 
 class _StopOnInterrupt:

@@ -110,7 +110,7 @@ def train_once(device, start, images, labels):
     model = minifer.models.arch1()
     model.set_weights(start)
     model.compile(minifer.optimizers.Adam(1e-3))
-    loss, _ = model.train_on_batch(Tensor(images / np.float32(255)), labels)
+    loss = model.train_on_batch(Tensor(images / np.float32(255)), labels)
     return model, loss
 
 

@@ -1,0 +1,129 @@
+"""Keras's other activations: sigmoid, tanh, ELU, SELU, softplus, swish, GELU, leaky and parametric ReLU.
+
+Primitives with a hand-written backward are the ones that need it for speed or stability
+(sigmoid, tanh, ELU, softplus, GELU); the rest are compositions of them and ReLU, so
+their gradients come for free (design example 3).
+"""
+import math
+
+from ..autograd import Function, as_tensor
+from ..backend import get_xp
+from .activation import relu
+
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772, 1.0507009873554805  # Klambauer et al. 2017, as in Keras
+
+
+class SigmoidFunction(Function):
+    def forward(self, x):
+        self.y = 0.5 * (1 + get_xp(x).tanh(0.5 * x))  # no overflow of exp(-x) for very negative x
+        return self.y
+
+    def backward(self, g):
+        return (g * self.y * (1 - self.y),)
+
+
+class TanhFunction(Function):
+    def forward(self, x):
+        self.y = get_xp(x).tanh(x)
+        return self.y
+
+    def backward(self, g):
+        return (g * (1 - self.y * self.y),)
+
+
+class EluFunction(Function):
+    def __init__(self, alpha):
+        self.alpha = alpha
+
+    def forward(self, x):
+        xp = get_xp(x)
+        self.positive = x > 0
+        self.y = xp.where(self.positive, x, self.alpha * xp.expm1(xp.minimum(x, 0)))
+        return self.y
+
+    def backward(self, g):
+        # d/dx alpha * (exp(x) - 1) = y + alpha below zero
+        return (g * get_xp(g).where(self.positive, 1, self.y + self.alpha).astype(g.dtype),)
+
+
+class SoftplusFunction(Function):
+    def forward(self, x):
+        xp = get_xp(x)
+        self.x = x
+        return xp.logaddexp(0, x)
+
+    def backward(self, g):
+        return (g * (0.5 * (1 + get_xp(g).tanh(0.5 * self.x))),)
+
+
+class GeluFunction(Function):
+    """x * Phi(x) (Keras's default), or its tanh approximation with ``approximate=True``."""
+
+    def __init__(self, approximate):
+        self.approximate = approximate
+
+    def forward(self, x):
+        xp = get_xp(x)
+        self.x = x
+        if self.approximate:
+            self.t = xp.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3))
+            return 0.5 * x * (1 + self.t)
+        self.cdf = 0.5 * (1 + _erf(xp)(x / math.sqrt(2)))
+        return x * self.cdf
+
+    def backward(self, g):
+        x, xp = self.x, get_xp(g)
+        if self.approximate:
+            dt = (1 - self.t ** 2) * math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * x ** 2)
+            return (g * (0.5 * (1 + self.t) + 0.5 * x * dt),)
+        return (g * (self.cdf + x * xp.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)),)
+
+
+def _erf(xp):
+    """SciPy's erf for NumPy arrays, CuPy's for CuPy arrays (NumPy has none)."""
+    if xp.__name__ == "numpy":
+        from scipy.special import erf
+    else:
+        from cupyx.scipy.special import erf
+    return erf
+
+
+def sigmoid(x):
+    return SigmoidFunction()(x)
+
+
+def tanh(x):
+    return TanhFunction()(x)
+
+
+def elu(x, alpha=1.0):
+    return EluFunction(alpha)(x)
+
+
+def selu(x):
+    return elu(x, SELU_ALPHA) * SELU_SCALE
+
+
+def softplus(x):
+    return SoftplusFunction()(x)
+
+
+def swish(x):
+    x = as_tensor(x)
+    return x * sigmoid(x)
+
+
+def gelu(x, approximate=False):
+    return GeluFunction(approximate)(x)
+
+
+def leaky_relu(x, negative_slope=0.3):
+    """x above zero, ``negative_slope * x`` below (Keras's default slope is 0.3)."""
+    x = as_tensor(x)
+    return relu(x) - relu(-x) * negative_slope
+
+
+def prelu(x, alpha):
+    """Leaky ReLU with a learned slope ``alpha`` that broadcasts against x's trailing axes."""
+    x = as_tensor(x)
+    return relu(x) - relu(-x) * alpha

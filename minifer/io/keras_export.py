@@ -1,0 +1,100 @@
+"""minifer models as Keras configs: Keras 2's (for ``.h5``) and Keras 3's (for ``.keras``).
+
+minifer's layers already take Keras's argument names, so a layer's config mostly passes
+through; what differs is spelled here: the InputLayer's shape key, LeakyReLU's slope in
+Keras 2, regularizer objects, minifer's PointwiseConv2D (a 1x1 Conv2D to Keras) and how a
+call names its inputs (Keras 2: ``[layer, node, tensor, kwargs]``; Keras 3: a serialized
+Keras tensor carrying its shape and ``keras_history``).
+"""
+from .config import layer_config, model_config
+
+
+def keras_model_config(model, keras3):
+    """The ``model_config`` Keras writes, for a minifer Model or Sequential."""
+    if type(model).__name__ == "Sequential":
+        entries = [_input_entry(model.inputs[0], keras3)]
+        entries += [_entry(layer_config(layer), keras3) for layer in model.layers]
+        config = {"name": model.name, "trainable": True, "layers": entries}
+        return _wrap("Sequential", "keras", config, keras3)
+    shapes = _tensor_specs(model)
+    config = model_config(model)
+    layers = []
+    for layer, entry in zip(model.layers, config["layers"]):
+        if entry["class_name"] == "InputLayer":
+            layers.append(_input_entry(shapes[(layer.name, 0, 0)][2], keras3))
+            continue
+        calls = [_call(refs, shapes, keras3) for refs in entry["inbound_nodes"]]
+        layers.append({**_entry(entry, keras3), "name": layer.name, "inbound_nodes": calls})
+    ends = {key: _ends(config[key], keras3) for key in ("input_layers", "output_layers")}
+    return _wrap("Functional", "keras.src.models.functional",
+                 {"name": model.name, "trainable": True, "layers": layers, **ends}, keras3)
+
+
+def _wrap(class_name, module, config, keras3):
+    if keras3:
+        return {"module": module, "class_name": class_name, "config": config,
+                "registered_name": class_name if class_name == "Functional" else None}
+    return {"class_name": class_name, "config": config}
+
+
+def _tensor_specs(model):
+    """(layer name, node index, tensor index) -> (shape, dtype, tensor) for every tensor of the graph."""
+    specs = {}
+    for layer in model.layers:
+        for i, node in enumerate(model.model_nodes(layer)):
+            for t in node.outputs:
+                specs[(layer.name, i, t.index)] = (list(t.shape), str(t.dtype), t)
+    return specs
+
+
+def _input_entry(tensor, keras3):
+    layer = tensor.layer
+    shape = list(layer.batch_input_shape)
+    config = {"batch_shape" if keras3 else "batch_input_shape": shape, "dtype": layer.dtype,
+              "sparse": False, "name": layer.name}
+    entry = {"class_name": "InputLayer", "config": config, "name": layer.name, "inbound_nodes": []}
+    return {"module": "keras.layers", **entry, "registered_name": None} if keras3 else entry
+
+
+def _entry(entry, keras3):
+    class_name, config = keras_layer_config(entry["class_name"], entry["config"], keras3)
+    if keras3:
+        return {"module": "keras.layers", "class_name": class_name, "config": config, "registered_name": None}
+    return {"class_name": class_name, "config": config}
+
+
+def keras_layer_config(class_name, config, keras3):
+    """A minifer layer config in Keras's spelling."""
+    config = dict(config)
+    if class_name == "PointwiseConv2D":
+        class_name = "Conv2D"
+        config.update(kernel_size=[1, 1], padding="valid")
+    if "activation" in config and config["activation"] is None:
+        config["activation"] = "linear"
+    if class_name == "SpatialDropout2D":
+        config.pop("trainable", None)  # Keras 3's SpatialDropout2D refuses the argument every other layer takes
+    if class_name == "LeakyReLU" and not keras3:
+        config["alpha"] = config.pop("negative_slope")
+    for key, value in config.items():
+        if key.endswith("_regularizer") and isinstance(value, dict):
+            config[key] = ({"module": "keras.regularizers", "class_name": "L2", "config": value,
+                            "registered_name": None} if keras3
+                           else {"class_name": "L1L2", "config": {"l1": 0.0, "l2": value["l2"]}})
+    return class_name, config
+
+
+def _call(refs, shapes, keras3):
+    single = isinstance(refs[0], str)
+    refs = [refs] if single else refs
+    if not keras3:
+        return [[*ref, {}] for ref in refs]
+    tensors = [{"class_name": "__keras_tensor__",
+                "config": {"shape": shapes[tuple(r)][0], "dtype": shapes[tuple(r)][1], "keras_history": list(r)}}
+               for r in refs]
+    return {"args": [tensors[0] if single else tensors], "kwargs": {}}
+
+
+def _ends(refs, keras3):
+    if isinstance(refs[0], str):
+        return list(refs) if keras3 else [list(refs)]
+    return [list(r) for r in refs]

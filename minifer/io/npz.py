@@ -1,0 +1,101 @@
+""".npz files read member by member, each member checked from its header before its data.
+
+``numpy.load`` reads a member whole when asked for it, so a 4 MB file can hold a 4 GB array
+of zeros. Here every member's header (shape, dtype) is read first, without its data, so a
+reader can check names and shapes against what it expects and then read only what it
+needs. A member must also be able to hold what its header declares: a stored member its
+bytes, a deflated one at most ``MAX_DEFLATE_RATIO`` times its compressed size (zlib's
+limit), so what a file makes us allocate is bounded by its size on disk.
+"""
+import copy
+import lzma
+import math
+import zipfile
+import zlib
+from collections.abc import Mapping
+
+from numpy.lib import format as npy
+
+NUMERIC_KINDS = "biuf"  # bool, integers, floats: what model files hold (never objects, so never pickle)
+MAX_DEFLATE_RATIO = 1032  # zlib never inflates one byte into more than about 1032
+# what zipfile and numpy raise for a damaged, encrypted or foreign archive or member
+_READ_ERRORS = (zipfile.BadZipFile, OSError, EOFError, ValueError, SyntaxError, RuntimeError,
+                NotImplementedError, zlib.error, lzma.LZMAError)
+
+
+class FileFormatError(ValueError):
+    """A file that is not what it should be; the message names the file and what was expected."""
+
+
+class NpzFile(Mapping):
+    """``with NpzFile(path, "a model file") as f``: ``f.shapes``/``f.dtypes`` by member name
+    from the headers alone, ``f[name]`` reads that member (never unpickling)."""
+
+    def __init__(self, path, expected="an .npz file of arrays", kinds=NUMERIC_KINDS):
+        self.path, self.expected, self.kinds = str(path), expected, kinds
+        self.shapes, self.dtypes = {}, {}
+
+    def __enter__(self):
+        try:
+            self._zip = zipfile.ZipFile(self.path)
+        except FileNotFoundError:
+            raise  # already names the path
+        except _READ_ERRORS as e:
+            raise self.error(f"is not a readable .npz ({e})") from e
+        try:
+            for info in self._zip.infolist():
+                self._check_header(info)
+        except BaseException:
+            self._zip.close()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self._zip.close()
+        return False
+
+    def error(self, problem):
+        return FileFormatError(f"{self.path}: {problem}; expected {self.expected}")
+
+    def _check_header(self, info):
+        name = info.filename[:-4] if info.filename.endswith(".npy") else None
+        try:
+            with self._zip.open(info) as f:
+                version = npy.read_magic(f)
+                if version not in ((1, 0), (2, 0)):
+                    raise ValueError(f"unsupported .npy version {version}")
+                read_header = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+                shape, _, dtype = read_header(f)
+                offset = f.tell()
+        except _READ_ERRORS as e:
+            raise self.error(f"member {info.filename!r} is not a .npy array ({e})") from e
+        if name is None or dtype.kind not in self.kinds or min(shape, default=0) < 0:
+            raise self.error(f"member {info.filename!r} is not a plain .npy array of the kinds "
+                             f"{self.kinds!r} (it is {dtype})")
+        declared = offset + math.prod(shape) * dtype.itemsize
+        stored = info.compress_size * (1 if info.compress_type == zipfile.ZIP_STORED else MAX_DEFLATE_RATIO)
+        if declared > min(info.file_size, stored + offset):
+            raise self.error(f"member {name!r} declares shape {shape} ({declared} bytes) but holds "
+                             f"{info.file_size} bytes ({info.compress_size} compressed)")
+        self.shapes[name], self.dtypes[name] = tuple(shape), dtype
+
+    def without(self, *names):
+        """The same open file with ``names`` left out of its keys (a model file's config)."""
+        view = copy.copy(self)
+        view.shapes = {k: v for k, v in self.shapes.items() if k not in names}
+        return view
+
+    def __getitem__(self, name):
+        if name not in self.shapes:
+            raise KeyError(name)
+        try:
+            with self._zip.open(name + ".npy") as f:
+                return npy.read_array(f, allow_pickle=False)
+        except _READ_ERRORS as e:
+            raise self.error(f"member {name!r} cannot be read ({e})") from e
+
+    def __iter__(self):
+        return iter(self.shapes)
+
+    def __len__(self):
+        return len(self.shapes)

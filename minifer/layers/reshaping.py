@@ -1,0 +1,118 @@
+"""ZeroPadding2D, Reshape, Concatenate, Rescaling and SpatialDropout2D, with Keras's arguments."""
+import numpy
+
+from .. import functional as F
+from ..autograd import ops
+from .base import Layer, _fmt
+
+
+class ZeroPadding2D(Layer):
+    """``padding``: an int, (rows, cols), or ((top, bottom), (left, right)), as in Keras."""
+    input_ndim = 4
+
+    def __init__(self, padding=1, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(padding, int):
+            padding = ((padding, padding), (padding, padding))
+        elif all(isinstance(p, int) for p in padding):
+            padding = ((padding[0], padding[0]), (padding[1], padding[1]))
+        self.padding = tuple(tuple(int(v) for v in p) for p in padding)
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = input_shape
+        (top, bottom), (left, right) = self.padding
+        return (n, None if h is None else h + top + bottom, None if w is None else w + left + right, c)
+
+    def call(self, x, training=False):
+        return F.zero_pad2d(x, self.padding)
+
+    def get_config(self):
+        return {**super().get_config(), "padding": [list(p) for p in self.padding]}
+
+
+class Reshape(Layer):
+    """Each example to ``target_shape`` (one entry may be -1), in row-major (NHWC) order."""
+
+    def __init__(self, target_shape, **kwargs):
+        super().__init__(**kwargs)
+        self.target_shape = tuple(target_shape)
+
+    def compute_output_shape(self, input_shape):
+        known = [d for d in self.target_shape if d != -1]
+        size = None if any(d is None for d in input_shape[1:]) else int(numpy.prod(input_shape[1:]))
+        if size is None:
+            return (input_shape[0], *self.target_shape)
+        fill = size // max(int(numpy.prod(known)), 1)
+        shape = tuple(fill if d == -1 else d for d in self.target_shape)
+        if int(numpy.prod(shape)) != size:
+            self.shape_error(f"cannot reshape input shape {_fmt(input_shape)} to {self.target_shape}")
+        return (input_shape[0], *shape)
+
+    def call(self, x, training=False):
+        return ops.reshape(x, (x.shape[0], *self.target_shape))
+
+    def get_config(self):
+        return {**super().get_config(), "target_shape": list(self.target_shape)}
+
+
+class Concatenate(Layer):
+    """Joins a list of inputs along ``axis`` (default: channels); the other axes must agree."""
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = axis
+
+    def check_input_shape(self, shapes):
+        if not isinstance(shapes, list) or len(shapes) < 2:
+            self.shape_error(f"takes a list of at least two inputs, got {_fmt(shapes) if shapes else shapes}")
+        rank = len(shapes[0])
+        axis = self.axis % rank
+        for shape in shapes[1:]:
+            if len(shape) != rank or any(a is not None and b is not None and a != b
+                                         for i, (a, b) in enumerate(zip(shape, shapes[0])) if i != axis):
+                self.shape_error(f"needs inputs that agree except on axis {self.axis}, got shapes {_fmt(shapes)}")
+
+    def compute_output_shape(self, input_shape):
+        axis = self.axis % len(input_shape[0])
+        sizes = [s[axis] for s in input_shape]
+        shape = list(input_shape[0])
+        shape[axis] = None if None in sizes else sum(sizes)
+        return tuple(shape)
+
+    def call(self, inputs, training=False):
+        return F.concatenate(inputs, self.axis)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
+
+
+class Rescaling(Layer):
+    """``x * scale + offset``: pixel scaling inside the model (1/255, or 1/127.5 and -1 for [-1, 1])."""
+
+    def __init__(self, scale, offset=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale, self.offset = float(scale), float(offset)
+
+    def call(self, x, training=False):
+        return F.rescale(x, self.scale, self.offset)
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale, "offset": self.offset}
+
+
+class SpatialDropout2D(Layer):
+    """Drops whole feature maps in training (neighbouring pixels are too correlated for plain dropout)."""
+    input_ndim = 4
+
+    def __init__(self, rate, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= rate < 1:
+            raise ValueError(f"SpatialDropout2D rate must be in [0, 1), got {rate}")
+        self.rate, self.seed = rate, seed
+        self.rng = None if seed is None else numpy.random.default_rng(seed)  # a checkpoint keeps its state
+
+    def call(self, x, training=False):
+        return F.spatial_dropout2d(x, self.rate, training, self.rng)
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}

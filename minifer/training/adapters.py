@@ -1,0 +1,139 @@
+"""Every kind of input ``fit``, ``evaluate`` and ``predict`` take, adapted to one shape: a source
+whose ``epoch(e)`` yields ``(x, y, sample_weight)`` batches and whose ``steps()`` counts them
+(None where a generator cannot say).
+
+Arrays go through ``BatchSource`` (shuffling, augmentation, class weights, exact resumption);
+a Keras ``Sequence``/``PyDataset`` (``__len__`` and ``__getitem__`` returning batches) is read
+in a (seed, epoch) order; a Python generator or iterator is read on, batch after batch, as
+Keras reads one (its epochs continue where the last one stopped).
+"""
+import itertools
+
+import numpy
+
+from .source import BatchSource
+
+DEFAULT_BATCH_SIZE = 32  # Keras's batch_size=None
+PRECISE_BN_IMAGES = 1024  # training images fit re-estimates BatchNorm statistics over (docs/training.md)
+
+
+def adapt(x, y=None, sample_weight=None, batch_size=None, shuffle=False, seed=0, class_weight=None,
+          augmenter=None, steps=None):
+    """The batch source for ``x`` (and ``y``, ``sample_weight`` for arrays), at most ``steps`` batches an epoch."""
+    batch_size = batch_size or DEFAULT_BATCH_SIZE
+    if isinstance(x, BatchSource):
+        source = x
+    elif hasattr(x, "shape") and hasattr(x, "dtype"):
+        source = _Unlabelled(x, batch_size) if y is None else BatchSource(
+            x, y, batch_size=batch_size, augmenter=augmenter, shuffle=shuffle, seed=seed,
+            class_weight=class_weight, sample_weight=sample_weight)
+    else:
+        if y is not None or sample_weight is not None or class_weight is not None:
+            raise ValueError(f"x is a {type(x).__name__} of batches: its batches carry the labels and weights, so "
+                             "y, sample_weight and class_weight must be None (as in Keras)")
+        source = _Indexed(x, shuffle, seed) if hasattr(x, "__getitem__") and hasattr(x, "__len__") else _Stream(x)
+    return source if steps is None else _Limited(source, steps)
+
+
+def steps_of(source):
+    """Batches per epoch, or None for a generator without ``steps_per_epoch``."""
+    return source.steps() if hasattr(source, "steps") else len(source)
+
+
+def images_of(source, n):
+    """Up to ``n`` training images, for re-estimating BatchNorm statistics after an epoch."""
+    return source.x if isinstance(source, BatchSource) else source.images(n)
+
+
+def unpack(item):
+    """(x, y, w) from a batch a generator or Sequence gave: a tuple (x, y[, w]) or x alone."""
+    if isinstance(item, tuple):
+        if not 1 <= len(item) <= 3:
+            raise ValueError(f"a batch is (x,), (x, y) or (x, y, sample_weight); got a tuple of {len(item)}")
+        return (item + (None, None))[:3]
+    return item, None, None
+
+
+def _first(batches, n):
+    """Up to ``n`` images from ``(x, y, w)`` batches, as one array."""
+    taken, count = [], 0
+    for xb, _, _ in batches:
+        taken.append(numpy.asarray(xb))
+        count += len(xb)
+        if count >= n:
+            break
+    return numpy.concatenate(taken)[:n] if taken else numpy.zeros((0,))
+
+
+class _Unlabelled:
+    """``x`` alone, in order (``predict``)."""
+
+    def __init__(self, x, batch_size):
+        self.x, self.batch_size = x, batch_size
+
+    def steps(self):
+        return -(-len(self.x) // self.batch_size)
+
+    def epoch(self, e):
+        for s in range(0, len(self.x), self.batch_size):
+            yield self.x[s:s + self.batch_size], None, None
+
+
+class _Indexed:
+    """A Keras ``Sequence``/``PyDataset``: ``seq[i]`` is batch i; shuffled per (seed, epoch) when asked."""
+
+    def __init__(self, sequence, shuffle, seed):
+        self.sequence, self.shuffle, self.seed = sequence, shuffle, seed
+
+    def steps(self):
+        return len(self.sequence)
+
+    def epoch(self, e):
+        n = len(self.sequence)
+        order = numpy.random.default_rng([self.seed, e]).permutation(n) if self.shuffle else range(n)
+        for i in order:
+            yield unpack(self.sequence[int(i)])
+        if hasattr(self.sequence, "on_epoch_end"):
+            self.sequence.on_epoch_end()
+
+    def images(self, n):
+        return _first((unpack(self.sequence[i]) for i in range(len(self.sequence))), n)
+
+
+class _Stream:
+    """A generator or iterator: each epoch reads on from where the last stopped."""
+
+    def __init__(self, iterable):
+        self.iterator, self.seen = iter(iterable), []
+
+    def steps(self):
+        return None
+
+    def epoch(self, e):
+        self.seen = []  # this epoch's first batches: a generator cannot be read twice
+        for item in self.iterator:
+            batch = unpack(item)
+            if sum(len(b[0]) for b in self.seen) < PRECISE_BN_IMAGES:
+                self.seen.append(batch)
+            yield batch
+
+    def images(self, n):
+        return _first(self.seen, n)
+
+
+class _Limited:
+    """At most ``steps`` batches of each epoch (``steps_per_epoch``, ``evaluate(steps=)``)."""
+
+    def __init__(self, source, steps):
+        self.source, self.limit = source, int(steps)
+        self.x = getattr(source, "x", None)
+
+    def steps(self):
+        inner = steps_of(self.source)
+        return self.limit if inner is None else min(inner, self.limit)
+
+    def epoch(self, e):
+        return itertools.islice(self.source.epoch(e), self.limit)
+
+    def images(self, n):
+        return images_of(self.source, n)

@@ -1,0 +1,59 @@
+"""The two small models the Keras-file tests write and read: between them every layer type minifer
+has, in a functional graph (residual Add, Concatenate) and a Sequential stack.
+
+tests/data/keras3_written.npz was made once from these (weights from ``randomize``): minifer
+wrote them, Keras 3.15.1 loaded them, predicted on the stored inputs and saved them again in
+its own .keras and .h5 formats; the file holds those inputs, Keras's outputs and Keras's files.
+"""
+import numpy as np
+
+import minifer
+from minifer import layers as L
+from minifer.layers import fresh_names
+
+
+def functional():
+    with fresh_names():
+        x = minifer.Input((8, 8, 3))
+        a = L.Conv2D(4, 3, padding="same", kernel_regularizer=0.01)(x)
+        a = L.BatchNormalization()(a)
+        b = L.SeparableConv2D(4, 3, padding="same")(x)
+        c = L.Add()([a, b])
+        c = L.ZeroPadding2D(((1, 0), (0, 1)))(c)
+        c = L.AveragePooling2D(3, strides=2)(c)
+        d = L.Conv2D(3, 1)(L.MaxPooling2D(2, padding="same")(x))
+        d = L.Concatenate()([c, d])
+        d = L.PReLU(shared_axes=[1, 2])(d)
+        d = L.LeakyReLU(0.2)(L.ELU(0.5)(d))
+        d = L.Rescaling(0.5, 0.1)(L.SpatialDropout2D(0.3)(d))
+        d = L.DepthwiseConv2D(3, padding="same", activation="tanh")(d)
+        g1 = L.GlobalMaxPooling2D()(d)
+        g2 = L.GlobalAveragePooling2D()(L.Activation("swish")(d))
+        g = L.Concatenate()([g1, g2])
+        g = L.Flatten()(L.Reshape((2, 7))(g))
+        g = L.Dropout(0.2)(L.Dense(6, activation="gelu")(g))
+        g = L.Dense(5, activation="elu")(L.Dense(5, activation="selu")(g))
+        g = L.Dense(4, activation="sigmoid")(L.Dense(4, activation="softplus")(g))
+        g = L.ReLU()(g)
+        out = L.Dense(3, activation="softmax")(g)
+        m = minifer.Model(x, out)
+    randomize(m)
+    return m
+
+
+def sequential():
+    with fresh_names():
+        m = minifer.Sequential([L.Conv2D(2, 3, activation="relu"), L.PointwiseConv2D(3), L.Flatten(),
+                                L.Dense(4, activation="linear"), L.Softmax()], input_shape=(5, 5, 1))
+    randomize(m)
+    return m
+
+
+def randomize(model, seed=0):
+    """Move every weight off its initial value (BatchNorm's statistics included) so a mix-up would show."""
+    rng = np.random.default_rng(seed)
+    for w in model.weights:
+        data = rng.uniform(-0.5, 0.5, w.shape).astype(np.float32)
+        if w.name.endswith("moving_variance"):
+            data = np.abs(data) + 0.5
+        w.assign(data)

@@ -1,0 +1,133 @@
+"""Photo -> emotions: ``minifer.predict_faces`` and ``python -m minifer predict`` on a folder of mixed
+files, with a small random-weight model (the fer model's own test is test_keras_fer.py)."""
+import json
+
+import numpy
+import pytest
+
+import minifer
+from minifer import layers as L
+from minifer.cli import main
+from minifer.layers import fresh_names
+from minifer.predict import Predictor
+
+skimage_data = pytest.importorskip("skimage.data")
+Image = pytest.importorskip("PIL.Image")
+
+
+def small_model(classes=7, size=32, metadata=None):
+    with fresh_names():
+        model = minifer.Sequential([L.Conv2D(4, 3, strides=2, activation="relu"), L.GlobalAveragePooling2D(),
+                                    L.Dense(classes, activation="softmax")], input_shape=(size, size, 1))
+    if metadata:
+        model.metadata = metadata
+    return model
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    """Faces, no face, corrupt, empty, grey, RGBA, large, and a file that is not an image at all."""
+    folder = tmp_path_factory.mktemp("photos")
+    astronaut = skimage_data.astronaut()
+    Image.fromarray(astronaut).save(folder / "face.png")
+    Image.fromarray(skimage_data.camera()).save(folder / "grey_no_face.png")
+    Image.fromarray(numpy.dstack([astronaut, numpy.full(astronaut.shape[:2], 180, numpy.uint8)])).save(
+        folder / "face_rgba.png")
+    Image.fromarray(astronaut).resize((2400, 2400)).save(folder / "face_large.jpg", quality=70)
+    Image.fromarray(skimage_data.coffee()).save(folder / "no_face.jpg")
+    (folder / "corrupt.jpg").write_bytes((folder / "no_face.jpg").read_bytes()[:400])
+    (folder / "empty.png").write_bytes(b"")
+    (folder / "notes.txt").write_text("not a photo")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def run(photos, tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    model_path = minifer.save(small_model(), out / "model.npz")
+    code = main(["predict", str(photos), "--model", model_path, "--out", str(out / "result"),
+                 "--input-range", "-1,1"])
+    return code, out / "result", model_path
+
+
+def test_predict_on_a_mixed_folder_reports_every_file(run, capsys):
+    code, out, _ = run
+    assert code == 0
+    entries = {pathlib_name(e["file"]): e for e in json.loads((out / "predictions.json").read_text())}
+    assert set(entries) == {"face.png", "grey_no_face.png", "face_rgba.png", "face_large.jpg", "no_face.jpg",
+                            "corrupt.jpg", "empty.png"}  # notes.txt is not an image: not searched
+    assert len(entries["face.png"]["faces"]) == len(entries["face_rgba.png"]["faces"]) == 1
+    for name in ("face.png", "face_rgba.png", "face_large.jpg"):
+        face = entries[name]["faces"][0]  # the largest (the large JPEG's artefacts may add a false one)
+        assert set(face) == {"box", "probabilities", "label"} and len(face["box"]) == 4
+        assert list(face["probabilities"]) == ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
+        assert abs(sum(face["probabilities"].values()) - 1) < 1e-4
+        assert face["label"] == max(face["probabilities"], key=face["probabilities"].get)
+    assert entries["face.png"]["faces"][0]["box"] == [64, 176, 99, 99]
+    # found in a copy shrunk from 2400 to 1024 pixels, reported in the file's pixels
+    numpy.testing.assert_allclose(entries["face_large.jpg"]["faces"][0]["box"], [64 * 4.6875, 176 * 4.6875, 99 * 4.6875,
+                                                                                99 * 4.6875], rtol=0.08)
+    for name in ("grey_no_face.png", "no_face.jpg"):
+        assert entries[name]["faces"] == [] and entries[name]["note"] == "no face found"
+    for name in ("corrupt.jpg", "empty.png"):
+        assert entries[name]["faces"] == [] and "cannot be read as an image" in entries[name]["error"]
+    for name, entry in entries.items():
+        assert ("annotated" in entry) == ("error" not in entry)
+        if "annotated" in entry:
+            assert Image.open(entry["annotated"]).size[0] > 100
+
+
+def pathlib_name(path):
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def test_predict_prints_one_line_per_image(photos, tmp_path, capsys):
+    model_path = minifer.save(small_model(), tmp_path / "m.npz")
+    main(["predict", str(photos / "face.png"), str(photos / "corrupt.jpg"), "--model", model_path,
+          "--out", str(tmp_path / "o")])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"{photos / 'face.png'}: 1 face(s): ")
+    assert lines[1].startswith(f"{photos / 'corrupt.jpg'}: error: cannot be read as an image")
+    assert lines[2].startswith("2 image(s), 1 face(s), 1 unreadable")
+
+
+def test_the_library_call_gives_what_the_command_wrote(run, photos):
+    _, out, model_path = run
+    written = json.loads((out / "predictions.json").read_text())
+    face_entry = next(e for e in written if e["file"].endswith("face.png"))
+    result = minifer.predict_faces(photos / "face.png", model_path, input_range=(-1, 1))
+    assert result == {"file": str(photos / "face.png"), "faces": face_entry["faces"]}
+    from_array = minifer.predict_faces(skimage_data.astronaut(), minifer.load(model_path), input_range=(-1, 1))
+    assert from_array["faces"] == face_entry["faces"]
+
+
+def test_a_model_file_carries_its_class_names_and_input_range(tmp_path, photos):
+    model = small_model(classes=3, metadata={"class_names": ["calm", "glad", "cross"], "input_range": [-1, 1]})
+    path = minifer.save(model, tmp_path / "m.npz")
+    predictor = Predictor(path)
+    assert predictor.class_names == ["calm", "glad", "cross"] and predictor.input_range == (-1.0, 1.0)
+    crops = numpy.array([[[0, 255]]], numpy.uint8)
+    numpy.testing.assert_array_equal(predictor.scale(crops)[..., 0], [[[-1.0, 1.0]]])
+    (face,) = minifer.predict_faces(photos / "face.png", path)["faces"]
+    assert list(face["probabilities"]) == ["calm", "glad", "cross"]
+
+
+def test_class_names_must_match_the_outputs(tmp_path, photos, capsys):
+    path = minifer.save(small_model(classes=3), tmp_path / "m.npz")
+    with pytest.raises(SystemExit):
+        main(["predict", str(photos / "face.png"), "--model", path, "--classes", "a,b"])
+    assert "2 class names (a, b) for a model with 3 outputs" in capsys.readouterr().err
+    assert Predictor(path).class_names == ["class_0", "class_1", "class_2"]
+
+
+def test_a_missing_model_file_is_a_usage_error(tmp_path, photos, capsys):
+    with pytest.raises(SystemExit):
+        main(["predict", str(photos / "face.png"), "--model", str(tmp_path / "nope.h5")])
+    assert "nope.h5" in capsys.readouterr().err
+
+
+def test_three_channel_models_get_the_grey_face_in_every_channel():
+    with fresh_names():
+        model = minifer.Sequential([L.Flatten(), L.Dense(7, activation="softmax")], input_shape=(8, 8, 3))
+    x = Predictor(model).scale(numpy.full((1, 8, 8), 51, numpy.uint8))
+    assert x.shape == (1, 8, 8, 3) and numpy.allclose(x, 0.2)

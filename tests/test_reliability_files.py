@@ -1,0 +1,179 @@
+"""Model, weights and checkpoint files under hostile input and faults: bounded memory, errors that
+name the file, and no temporary files left behind by killed saves. docs/reliability.md lists them."""
+import io
+import json
+import os
+import shutil
+import time
+import zipfile
+from pathlib import Path
+
+import numpy
+import pytest
+
+import minifer
+from capped import assert_ok, run_capped
+from minifer import Input, Model
+from minifer.io import atomic_save_npz
+from minifer.layers import Dense, fresh_names
+from minifer.training.checkpoint import load_checkpoint
+
+
+def tiny(units=2, inputs=3):
+    with fresh_names():
+        x = Input((inputs,))
+        return Model(x, Dense(units, name="dense")(x), name="tiny")
+
+
+def npy_bytes(header_array, data=None):
+    """A .npy member: ``header_array``'s header, then ``data`` (default: its own bytes)."""
+    f = io.BytesIO()
+    numpy.lib.format.write_array_header_1_0(f, numpy.lib.format.header_data_from_array_1_0(header_array))
+    return f.getvalue() + (header_array.tobytes() if data is None else data)
+
+
+def model_members(path):
+    with numpy.load(path, allow_pickle=False) as archive:
+        return {k: archive[k] for k in archive.files}
+
+
+def write_zip(path, members, compression=zipfile.ZIP_STORED):
+    with zipfile.ZipFile(path, "w", compression) as z:
+        for name, body in members.items():
+            z.writestr(name + ".npy", body)
+
+
+def declaring(config_edit, tmp_path):
+    """A tiny model's file with its JSON config changed by ``config_edit`` (the arrays stay)."""
+    path = minifer.save(tiny(), tmp_path / "m.npz")
+    members = model_members(path)
+    header = json.loads(members["__minifer_model__"].tobytes())
+    config_edit(header["model"]["config"])
+    members["__minifer_model__"] = numpy.frombuffer(json.dumps(header).encode(), numpy.uint8)
+    write_zip(path, {k: npy_bytes(v) for k, v in members.items()})
+    return path
+
+
+# -- memory bounds --------------------------------------------------------------------------
+
+def test_a_small_model_file_declaring_a_huge_layer_is_refused_before_building(tmp_path):
+    def huge(config):
+        layers = config["layers"]
+        layers[0]["config"]["batch_input_shape"] = [None, 20000]
+        layers[1]["config"]["units"] = 20000
+    path = declaring(huge, tmp_path)
+    assert os.path.getsize(path) < 2000
+    result = run_capped(f"""
+        import minifer
+        try:
+            minifer.load({str(path)!r})
+        except ValueError as e:
+            assert {str(path)!r} in str(e) and "(20000, 20000)" in str(e), e
+        else:
+            raise SystemExit("loaded")
+    """)
+    assert_ok(result)
+
+
+def test_a_member_declaring_more_than_it_holds_is_refused_before_reading(tmp_path):
+    path = tmp_path / "m.npz"
+    members = {k: npy_bytes(v) for k, v in model_members(minifer.save(tiny(), path)).items()}
+    members["dense/kernel"] = npy_bytes(numpy.lib.stride_tricks.as_strided(numpy.zeros(1, numpy.float32),
+                                                                           (20000, 20000), (0, 0)), b"\0" * 64)
+    write_zip(path, members)
+    result = run_capped(f"""
+        import minifer
+        try:
+            minifer.load({str(path)!r})
+        except ValueError as e:
+            assert "member 'dense/kernel' declares shape (20000, 20000)" in str(e) and {str(path)!r} in str(e), e
+        else:
+            raise SystemExit("loaded")
+    """)
+    assert_ok(result)
+
+
+@pytest.fixture(scope="module")
+def zeros_zip(tmp_path_factory):
+    """A zip holding one member, ``junk``: 1.2 GB of float32 zeros deflated to about 1.2 MB."""
+    path = tmp_path_factory.mktemp("zeros") / "junk.zip"
+    zeros = numpy.lib.stride_tricks.as_strided(numpy.zeros(1, numpy.float32), (300_000_000,), (0,))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        with z.open("junk.npy", "w", force_zip64=True) as f:
+            f.write(npy_bytes(zeros, b""))
+            block = bytes(1 << 24)
+            for _ in range(zeros.nbytes // len(block)):
+                f.write(block)
+            f.write(bytes(zeros.nbytes % len(block)))
+    return path
+
+
+@pytest.mark.parametrize("reader", ["minifer.load(path)", "tiny().load_weights(path)"])
+def test_members_are_checked_by_name_before_any_is_read(tmp_path, zeros_zip, reader):
+    model, saved = tiny(), str(tmp_path / "saved.npz")
+    (minifer.save(model, saved) if reader.startswith("minifer") else model.save_weights(saved))
+    path = str(tmp_path / "m.npz")
+    shutil.copy(zeros_zip, path)
+    with zipfile.ZipFile(path, "a") as z:
+        for name, body in model_members(saved).items():
+            z.writestr(name + ".npy", npy_bytes(body))
+    assert os.path.getsize(path) < 3_000_000
+    result = run_capped(f"""
+        import minifer
+        from test_reliability_files import tiny
+        path = {path!r}
+        try:
+            {reader}
+        except ValueError as e:
+            assert "not in the model: junk" in str(e) and path in str(e), e
+        else:
+            raise SystemExit("loaded")
+    """)
+    assert_ok(result)
+
+
+# -- files and messages -------------------------------------------------------------------------
+
+def damaged_copies(path, tmp_path):
+    data = Path(path).read_bytes()
+    for cut in (0, 10, len(data) // 2, len(data) - 30):
+        copy = tmp_path / f"cut{cut}-{os.path.basename(path)}"
+        copy.write_bytes(data[:cut])
+        yield str(copy)
+
+
+def test_zero_byte_and_truncated_files_name_the_file(tmp_path):
+    model = tiny()
+    model.compile(minifer.optimizers.Adam(), loss="sparse_categorical_crossentropy")
+    x, y = numpy.ones((4, 3), numpy.float32), numpy.array([0, 1, 0, 1])
+    model.fit(x, y, epochs=1, batch_size=2, verbose=0,
+              callbacks=[minifer.callbacks.ModelCheckpoint(tmp_path / "last.npz", resumable=True)])
+    files = {"model": minifer.save(model, tmp_path / "model.npz"), "weights": model.save_weights(tmp_path / "w.npz"),
+             "checkpoint": str(tmp_path / "last.npz")}
+    readers = {"model": minifer.load, "weights": tiny().load_weights,
+               "checkpoint": lambda p: load_checkpoint(p, model, model.optimizer)}
+    for kind, path in files.items():
+        for damaged in damaged_copies(path, tmp_path):
+            with pytest.raises(ValueError) as error:
+                readers[kind](damaged)
+            assert damaged in str(error.value), (kind, str(error.value))
+
+
+def test_an_object_array_is_refused_without_unpickling(tmp_path):
+    path = tmp_path / "w.npz"
+    write_zip(path, {"dense/kernel": npy_bytes(numpy.array([None, 1], dtype=object), b"junk")})
+    with pytest.raises(ValueError, match="is not a plain .npy array of the kinds .biuf. \\(it is object\\)"):
+        tiny().load_weights(path)
+
+
+def test_the_next_save_removes_temporary_files_of_killed_saves(tmp_path):
+    stale, fresh = tmp_path / ".model.npz.k3j_9x0a.tmp", tmp_path / ".model.npz.ab12cd34.tmp"
+    others = [tmp_path / "notes.tmp", tmp_path / ".cache.tmp"]
+    for file in [stale, fresh, *others]:
+        file.write_bytes(b"half a model")
+    hours_ago = time.time() - 2 * 3600
+    for file in [stale, *others]:
+        os.utime(file, (hours_ago, hours_ago))
+    atomic_save_npz(tmp_path / "other.npz", {"a": numpy.zeros(2)})
+    assert not stale.exists()
+    assert fresh.exists() and all(f.exists() for f in others)  # a save in progress, or not ours
