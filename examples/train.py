@@ -33,9 +33,12 @@ def _l2(text):
     if text == "paper":
         return text
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f'expected a number or "paper", got {text!r}') from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a factor of 0 or more, got {text}")
+    return value
 
 
 def _checked(convert, ok, expected):

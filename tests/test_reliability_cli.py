@@ -21,7 +21,8 @@ def train(*args, cwd, **kwargs):
 
 @pytest.mark.parametrize("flag, value", [("--batch-size", "0"), ("--epochs", "0"), ("--epochs", "-3"),
                                          ("--lr", "0"), ("--lr", "nan"), ("--dropout", "1"),
-                                         ("--synthetic-size", "2"), ("--patience", "x")])
+                                         ("--synthetic-size", "2"), ("--patience", "x"), ("--l2", "-1"),
+                                         ("--l2", "strong")])
 def test_numbers_that_would_fail_later_are_refused_up_front(tmp_path, flag, value):
     result = train(flag, value, "--out", str(tmp_path / "run"), cwd=tmp_path)
     assert result.returncode == 2 and f"argument {flag}: expected" in result.stderr

@@ -17,6 +17,7 @@ from ..layers.base import ShapeError, _fmt, is_symbolic
 from ..training import Trainer
 from ..training.source import scale_01
 from . import summary as _summary
+from .fold import fold_batchnorm
 
 
 class Model(Trainer, Layer):
@@ -138,6 +139,11 @@ class Model(Trainer, Layer):
         if self.optimizer is not None:
             self.optimizer.to(device)
         return self
+
+    def fold_batchnorm(self):
+        """An equivalent inference model with each foldable BatchNormalization folded into the
+        layer before it (``fold.py``): fewer passes over memory per prediction."""
+        return fold_batchnorm(self)
 
     def save_weights(self, path):
         return save_weights(self, path)
