@@ -18,12 +18,12 @@ from .io import load, save
 from .io.config import clone_model, model_from_json
 from .kernels.cpu import num_threads, set_num_threads
 from .layers import initializers, regularizers
-from .training import callbacks, losses, metrics, optimizers
+from .training import callbacks, losses, metrics, optimizers, utils
 
 __version__ = "0.1.0"
 
 # Keras's public module names for modules that live deeper here: ``from minifer.optimizers import Adam``
-for _module in (callbacks, initializers, losses, metrics, optimizers, regularizers):
+for _module in (callbacks, initializers, losses, metrics, optimizers, regularizers, utils):
     sys.modules[f"{__name__}.{_module.__name__.rsplit('.', 1)[1]}"] = _module
 sys.modules[f"{__name__}.optimizers.schedules"] = optimizers.schedules  # keras.optimizers.schedules
 
@@ -40,4 +40,4 @@ def __getattr__(name):
 
 
 __all__ = ["DeviceError", "Input", "Model", "Sequential", "Tensor", "callbacks", "clone_model", "model_from_json", "get_device", "functional", "initializers", "layers", "load",
-           "losses", "metrics", "no_grad", "num_threads", "optimizers", "random", "regularizers", "save", "set_device", "set_num_threads"]
+           "losses", "metrics", "no_grad", "num_threads", "optimizers", "random", "regularizers", "save", "set_device", "set_num_threads", "utils"]

@@ -1,10 +1,16 @@
 """Keras habits, each written the way a Keras user writes it (issue 16)."""
 import numpy
 import pytest
+from gradcheck import check_gradients, leaf
+from minifer.optimizers import SGD, AdamW, RMSprop
+from minifer.optimizers.schedules import CosineDecay, ExponentialDecay
+from minifer.utils import set_random_seed, to_categorical
+from test_training import NUM_CLASSES, quadrant_data, small_model
 
 import minifer
+from minifer import callbacks as cb
 from minifer import layers as L
-from test_training import NUM_CLASSES, quadrant_data, small_model
+from minifer import losses
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +121,7 @@ class Batches:
         self.x, self.y, self.batch_size = x, y, batch_size
 
     def __len__(self):
-        return -(-len(self.x) // self.batch_size)
+        return (len(self.x) + self.batch_size - 1) // self.batch_size
 
     def __getitem__(self, i):
         s = slice(i * self.batch_size, (i + 1) * self.batch_size)
@@ -135,8 +141,9 @@ def test_fit_evaluate_predict_take_a_sequence_and_a_generator(data):
             for s in range(0, len(x), 32):
                 yield x[s:s + 32], y[s:s + 32]
 
-    history = model.fit(forever(), steps_per_epoch=3, epochs=2, verbose=0)
-    assert len(history.history["loss"]) == 2
+    history = model.fit(forever(), steps_per_epoch=3, epochs=2, validation_data=forever(), validation_steps=2,
+                        verbose=0)
+    assert len(history.history["loss"]) == len(history.history["val_loss"]) == 2
     with pytest.warns(UserWarning, match="ran out of data"):
         history = model.fit(iter([(x[:32], y[:32])]), epochs=3, verbose=0)
     assert len(history.history["loss"]) == 1
@@ -145,12 +152,9 @@ def test_fit_evaluate_predict_take_a_sequence_and_a_generator(data):
 
 
 # -- 3. losses and metrics ----------------------------------------------------------------------
-from gradcheck import check_gradients, leaf  # noqa: E402
-from minifer import losses  # noqa: E402
 
 rng = numpy.random.default_rng(0)
 LOGITS = rng.standard_normal((6, 4))
-PROBS = numpy.exp(LOGITS) / numpy.exp(LOGITS).sum(axis=1, keepdims=True)
 SIGMOID = 1 / (1 + numpy.exp(-LOGITS))
 BINARY = (rng.random((6, 4)) > 0.5).astype(float)
 TARGETS = rng.standard_normal((6, 4))
@@ -250,8 +254,6 @@ def test_metrics_by_kerass_names_and_aliases(data):
 
 
 # -- 4. optimizers, clipping, schedules ---------------------------------------------------------
-from minifer.optimizers import SGD, AdamW, RMSprop  # noqa: E402
-from minifer.optimizers.schedules import CosineDecay, ExponentialDecay  # noqa: E402
 
 
 def run_steps(optimizer, w, grads):
@@ -401,7 +403,6 @@ def test_sequential_pop_and_unique_names(data):
 
 
 # -- 6. callbacks ---------------------------------------------------------------------------------
-from minifer import callbacks as cb  # noqa: E402
 
 
 def test_lambda_callback_and_batch_hooks(data):
@@ -415,7 +416,7 @@ def test_lambda_callback_and_batch_hooks(data):
     history = small_model().fit(x, y, batch_size=48, epochs=1, verbose=0, callbacks=[hooks])
     assert seen == ["begin", ("epoch", 0), ("batch", 0), ["accuracy", "loss"], ("batch", 1), ["accuracy", "loss"],
                     round(history.history["loss"][0], 6)]
-    with pytest.raises(TypeError, match="no hooks"):
+    with pytest.raises(TypeError, match="no hook 'on_epoch_ending'"):
         cb.LambdaCallback(on_epoch_ending=print)
 
 
@@ -453,7 +454,7 @@ def test_model_checkpoint_writes_what_load_and_load_weights_open(data, tmp_path)
         cb.ModelCheckpoint(tmp_path / "w-{epoch}.npz", save_weights_only=True),
         cb.ModelCheckpoint(tmp_path / "resume.npz", resumable=True)])
     written = sorted(p.name for p in tmp_path.iterdir())
-    assert written[:2] == ["best.npz", "model-01-%.2f.npz" % model.history.history["val_loss"][0]]
+    assert written[:2] == ["best.npz", f"model-01-{model.history.history['val_loss'][0]:.2f}.npz"]
     assert "w-2.npz" in written and "resume.npz" in written
     numpy.testing.assert_allclose(minifer.load(tmp_path / "best.npz").predict(x, verbose=0),
                                   model.predict(x, verbose=0), rtol=1e-6)  # val_loss fell: best is last
@@ -469,3 +470,26 @@ def test_model_checkpoint_writes_what_load_and_load_weights_open(data, tmp_path)
             call()
     with pytest.raises(ValueError, match="only {epoch}"):
         cb.ModelCheckpoint(tmp_path / "{val_loss}.npz", resumable=True)
+
+
+# -- 7. utilities ---------------------------------------------------------------------------------
+def test_to_categorical_and_set_random_seed(data):
+    numpy.testing.assert_array_equal(to_categorical([0, 2, 1]), numpy.eye(3)[[0, 2, 1]])
+    one_hot = to_categorical(numpy.array([[1], [0]]), num_classes=4)
+    assert one_hot.shape == (2, 4) and one_hot.dtype == numpy.float32 and one_hot[0, 1] == 1
+    with pytest.raises(ValueError, match="does not fit num_classes=2"):
+        to_categorical([0, 2], num_classes=2)
+    x, y = data
+    model = small_model()
+    model.compile("adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, to_categorical(y), epochs=1, verbose=0)
+
+    def fresh_dense():
+        with L.fresh_names():
+            inputs = minifer.Input((4,))
+            return minifer.Model(inputs, L.Dense(3)(inputs))
+
+    set_random_seed(42)
+    first = fresh_dense().get_weights()
+    set_random_seed(42)
+    numpy.testing.assert_array_equal(first[0], fresh_dense().get_weights()[0])

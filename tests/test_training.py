@@ -182,6 +182,25 @@ def test_ctrl_c_leaves_a_checkpoint_that_resumes_exactly(data, tmp_path):
     assert resumed_history.history["loss"] == full_history.history["loss"]  # running sums carried over
 
 
+class _CtrlCInValidation(cb.Callback):
+    """Sends a real SIGINT at the end of the first epoch, after its last batch."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 0:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_ctrl_c_after_an_epochs_last_batch_still_counts_as_an_interrupt(data, tmp_path):
+    (x, y), _ = data
+    model, history = _fit(x, y, tmp_path, epochs=3, callbacks=[_CtrlCInValidation()])
+    assert model.interrupted and history.epoch == [0]
+    assert model.optimizer.iterations == -(-len(y) // 32)  # stopped at the epoch's end, no batch of the next
+    resumed, _ = _fit(x, y, tmp_path, epochs=3, resume=tmp_path / "last.npz")
+    full, _ = _fit(x, y, tmp_path / "full", epochs=3)
+    for a, b in zip(full.get_weights(), resumed.get_weights()):
+        numpy.testing.assert_array_equal(a, b)
+
+
 def test_nan_loss_stops_with_the_epoch_and_batch_and_keeps_the_last_good_checkpoint(data, tmp_path):
     (x, y), _ = data
     x = x.astype(numpy.float32) / 255.0

@@ -126,7 +126,6 @@ class _Limited:
 
     def __init__(self, source, steps):
         self.source, self.limit = source, int(steps)
-        self.x = getattr(source, "x", None)
 
     def steps(self):
         inner = steps_of(self.source)

@@ -45,6 +45,9 @@ class Callback:
         pass
 
 
+_KERAS2_NAMES = {"on_batch_begin": "on_train_batch_begin", "on_batch_end": "on_train_batch_end"}
+
+
 class LambdaCallback(Callback):
     """A callback from plain functions: ``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``."""
 
@@ -52,12 +55,10 @@ class LambdaCallback(Callback):
              "on_train_end")
 
     def __init__(self, **hooks):
-        hooks = {{"on_batch_begin": "on_train_batch_begin", "on_batch_end": "on_train_batch_end"}.get(k, k): f
-                 for k, f in hooks.items()}
-        unknown = set(hooks) - set(self.HOOKS)
-        if unknown:
-            raise TypeError(f"LambdaCallback has no hooks {sorted(unknown)}; it has {list(self.HOOKS)}")
         for name, fn in hooks.items():
+            name = _KERAS2_NAMES.get(name, name)
+            if name not in self.HOOKS:
+                raise TypeError(f"LambdaCallback has no hook {name!r}; it has {list(self.HOOKS)}")
             if fn is not None:
                 setattr(self, name, fn)
 

@@ -17,12 +17,12 @@ from .adapters import adapt, steps_of
 INFERENCE_BATCH_SIZE = 256  # evaluate/predict with batch_size=None: the results do not depend on it
 
 
-def _progress(**kwargs):
+def progress(**kwargs):
     from tqdm.auto import tqdm  # loaded on first use, not with minifer
     return tqdm(**kwargs)
 
 
-def _write(line):
+def write_line(line):
     from tqdm.auto import tqdm
     tqdm.write(line)
 
@@ -101,8 +101,8 @@ class Evaluator:
         self._require_compiled("evaluate")
         source = adapt(x, y, sample_weight, batch_size or INFERENCE_BATCH_SIZE, steps=steps)
         loss_sum, sums, seen = 0.0, [0.0] * len(self.metrics), 0
-        bar = _progress(total=steps_of(source), desc="evaluate", unit="batch", leave=False,
-                        disable=_verbosity(verbose) != 1)
+        bar = progress(total=steps_of(source), desc="evaluate", unit="batch", leave=False,
+                        disable=verbosity(verbose) != 1)
         with no_grad():
             for xb, yb, wb in source.epoch(0):
                 loss, batch_sums = self._loss(xb, yb, wb, training=False)
@@ -111,16 +111,16 @@ class Evaluator:
                 bar.update(1)
         bar.close()
         logs = self._logs(loss_sum, sums, seen)
-        if _verbosity(verbose):
-            _write(format_logs(logs))
+        if verbosity(verbose):
+            write_line(format_logs(logs))
         return self._result(logs, return_dict)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None):
         """The outputs (class probabilities for a softmax model) as a NumPy array, in inference mode;
         ``x`` as ``evaluate`` takes it (labels a generator gives are ignored)."""
         source = adapt(x, batch_size=batch_size or INFERENCE_BATCH_SIZE, steps=steps)
-        bar = _progress(total=steps_of(source), desc="predict", unit="batch", leave=False,
-                        disable=_verbosity(verbose) != 1)
+        bar = progress(total=steps_of(source), desc="predict", unit="batch", leave=False,
+                        disable=verbosity(verbose) != 1)
         outputs = []
         for xb, _, _ in source.epoch(0):
             outputs.append(self.predict_on_batch(xb))
@@ -129,7 +129,7 @@ class Evaluator:
         return numpy.concatenate(outputs)
 
 
-def _verbosity(verbose):
+def verbosity(verbose):
     """Keras's verbose: "auto" is 1 (a progress bar), 2 one line, 0 nothing."""
     if verbose == "auto":
         return 1

@@ -152,8 +152,11 @@ def get(identifier, label_smoothing=0.0):
         cls = ALIASES.get(identifier.lower())
         if cls is None:
             raise ValueError(f"unknown loss {identifier!r}; Keras names: {sorted(ALIASES)}")
-        smoothing = {"label_smoothing": label_smoothing} if label_smoothing else {}
-        return cls(**smoothing)
+        if not label_smoothing:
+            return cls()
+        if not issubclass(cls, (SparseCategoricalCrossentropy, BinaryCrossentropy)):
+            raise ValueError(f"label_smoothing applies to the cross-entropies, not to loss {identifier!r}")
+        return cls(label_smoothing=label_smoothing)
     if callable(identifier):
         return _Function(identifier)
-    raise ValueError(f"loss must be a Keras name, a minifer.losses object or a callable, got {identifier!r}")
+    raise TypeError(f"loss must be a Keras name, a minifer.losses object or a callable, got {identifier!r}")

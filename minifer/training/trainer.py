@@ -1,4 +1,5 @@
-"""compile / fit / evaluate / predict for Models, Keras style, with exact resumption.
+"""fit and train_on_batch for Models, Keras style, with exact resumption (compile, evaluate
+and predict are in ``evaluation.py``).
 
 ``Trainer`` is the half of ``minifer.Model`` that trains: it needs only a model's call,
 weights and losses, so it sits below the Model class that inherits it (Keras's own layout).
@@ -19,7 +20,7 @@ from .. import random
 from ..autograd import no_grad
 from ..backend import get_xp, to_numpy
 from .adapters import PRECISE_BN_IMAGES, adapt, images_of, steps_of, unpack
-from .evaluation import Evaluator, _progress, _verbosity, _write, format_logs
+from .evaluation import Evaluator, format_logs, progress, verbosity, write_line
 from .run import TrainingRun
 
 
@@ -101,7 +102,8 @@ class Trainer(Evaluator):
     # -- fit -------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
-            steps_per_epoch=None, validation_freq=1, seed=0, augmenter=None, resume=None, precise_bn=True):
+            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1, seed=0,
+            augmenter=None, resume=None, precise_bn=True):
         """Train, with Keras's arguments; ``x`` is an image array (with labels ``y``), a
         ``BatchSource``, a generator of (x, y[, w]) batches or a Keras-style Sequence
         (``adapters.adapt`` turns each into the same batch source). ``verbose``: 0 silent,
@@ -118,7 +120,7 @@ class Trainer(Evaluator):
         continues from its epoch and batch exactly as if it had never stopped.
         """
         self._require_compiled("fit")
-        verbose = _verbosity(verbose)
+        verbose = verbosity(verbose)
         if validation_split and validation_data is None:
             x, y, sample_weight, validation_data = _split(x, y, sample_weight, validation_split)
         source = adapt(x, y, sample_weight, batch_size, shuffle, seed, class_weight, augmenter, steps_per_epoch)
@@ -147,14 +149,21 @@ class Trainer(Evaluator):
                     self.recompute_batchnorm(images_of(source, PRECISE_BN_IMAGES))
                 if validation_data is not None and _validation_due(epoch, validation_freq):
                     vx, vy, vw = unpack(validation_data)
-                    val = self.evaluate(vx, vy, sample_weight=vw, verbose=0, return_dict=True)
+                    val = self.evaluate(vx, vy, validation_batch_size, verbose=0, sample_weight=vw,
+                                        steps=validation_steps, return_dict=True)
                     logs.update({f"val_{k}": v for k, v in val.items()})
                 logs["lr"] = self.optimizer.learning_rate
                 run.advance(epoch + 1, 0)
                 for cb in run.callbacks:
                     cb.on_epoch_end(epoch, logs)
                 if verbose:
-                    _write(f"Epoch {epoch + 1}/{epochs} - {logs['time']:.1f}s - {format_logs(logs)}")
+                    write_line(f"Epoch {epoch + 1}/{epochs} - {logs['time']:.1f}s - {format_logs(logs)}")
+                if interrupt.requested and epoch + 1 < epochs:  # Ctrl-C after the last batch or in validation
+                    self.interrupted = True
+                    for cb in run.callbacks:
+                        cb.on_train_interrupted(epoch, None)
+                    write_line(f"Interrupted after epoch {epoch + 1}; resume with resume=<checkpoint>.")
+                    break
                 if self.stop_training:
                     break
         for cb in run.callbacks:
@@ -164,7 +173,7 @@ class Trainer(Evaluator):
     def _train_epoch(self, run, source, epoch, epochs, skip, interrupt, verbose):
         """Train one epoch from batch ``skip``; its logs, None when interrupted, {} when the input ran dry."""
         loss_sum, sums, seen = run.running if skip else (0.0, [0.0] * len(self.metrics), 0)
-        bar = _progress(total=steps_of(source), initial=skip, desc=f"Epoch {epoch + 1}/{epochs}", unit="batch",
+        bar = progress(total=steps_of(source), initial=skip, desc=f"Epoch {epoch + 1}/{epochs}", unit="batch",
                         leave=False, disable=verbose != 1)
         start = time.perf_counter()
         for batch, (xb, yb, wb) in enumerate(source.epoch(epoch)):
@@ -196,7 +205,7 @@ class Trainer(Evaluator):
                 bar.close()
                 for cb in run.callbacks:
                     cb.on_train_interrupted(epoch, batch)
-                _write(f"Interrupted after epoch {epoch + 1}, batch {batch + 1}; resume with resume=<checkpoint>.")
+                write_line(f"Interrupted after epoch {epoch + 1}, batch {batch + 1}; resume with resume=<checkpoint>.")
                 return None
         bar.close()
         if seen == 0:
