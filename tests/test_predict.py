@@ -69,8 +69,8 @@ def test_predict_on_a_mixed_folder_reports_every_file(run, capsys):
                                                                                 99 * 4.6875], rtol=0.08)
     for name in ("grey_no_face.png", "no_face.jpg"):
         assert entries[name]["faces"] == [] and entries[name]["note"] == "no face found"
-    for name in ("corrupt.jpg", "empty.png"):
-        assert entries[name]["faces"] == [] and "cannot be read as an image" in entries[name]["error"]
+    assert entries["corrupt.jpg"]["faces"] == [] and "cannot be read as an image" in entries["corrupt.jpg"]["error"]
+    assert entries["empty.png"]["faces"] == [] and "image file is empty" in entries["empty.png"]["error"]
     for name, entry in entries.items():
         assert ("annotated" in entry) == ("error" not in entry)
         if "annotated" in entry:

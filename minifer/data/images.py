@@ -23,8 +23,10 @@ def is_image_file(name):
     return not name.startswith(".") and name.lower().endswith(IMAGE_EXTENSIONS)
 
 
-def read_grey(path):
-    """The image at ``path`` as a 2-D uint8 grey array; DataError if empty or unreadable.
+def read_image(path, mode="L"):
+    """``(pixels, scale)``: the image at ``path`` as uint8, 2-D grey for mode "L" or (H, W, 3) for
+    "RGB", and the factor from its pixels back to the file's; DataError naming the file if it is
+    empty or unreadable.
 
     The size in the file's header is checked before decoding: an image over
     :data:`MAX_PIXELS` is refused (a 160 KB PNG can declare 13000x13000), and one wider
@@ -40,18 +42,27 @@ def read_grey(path):
                 if im.width * im.height > MAX_PIXELS:
                     raise DataError(f"{path}: image is {im.width}x{im.height}, more than "
                                     f"{MAX_PIXELS // 10**6} million pixels")
+                width = im.width
                 im.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BOX)  # no-op when small
-                if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+                if im.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit grey: scale, do not clip
                     a = np.asarray(im, dtype=np.float64)
-                    return np.clip(a * (255.0 / max(a.max(), 1.0)), 0, 255).astype(np.uint8)
-                grey = np.asarray(im.convert("L"))
+                    pixels = np.clip(a * (255.0 / max(a.max(), 1.0)), 0, 255).astype(np.uint8)
+                    if mode == "RGB":
+                        pixels = np.repeat(pixels[..., None], 3, axis=-1)
+                else:
+                    pixels = np.asarray(im.convert(mode))
     except DataError:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as e:
         raise DataError(f"{path}: cannot be read as an image ({e})") from e
-    if grey.size == 0:
+    if pixels.size == 0:
         raise DataError(f"{path}: image has no pixels")
-    return grey
+    return pixels, width / pixels.shape[1]
+
+
+def read_grey(path):
+    """The image at ``path`` as a 2-D uint8 grey array (``read_image``'s limits and errors)."""
+    return read_image(path, "L")[0]
 
 
 def resize(grey, size=48):
