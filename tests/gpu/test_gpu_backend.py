@@ -127,7 +127,7 @@ def test_arch1_training_step_predict_and_checkpoints_across_devices(tmp_path):
     # a checkpoint written on the GPU resumes on the CPU, and back
     path = tmp_path / "gpu.npz"
     gpu_model.fit(images, labels, batch_size=8, epochs=1, verbose=0,
-                  callbacks=[minifer.callbacks.ModelCheckpoint(path)])
+                  callbacks=[minifer.callbacks.ModelCheckpoint(path, resumable=True)])
     cpu_model.fit(images, labels, batch_size=8, epochs=2, verbose=0, resume=path)
     gpu_model.to("cpu").to("gpu")
     gpu_model.fit(images, labels, batch_size=8, epochs=2, verbose=0, resume=path)
