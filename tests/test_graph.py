@@ -103,7 +103,7 @@ def test_running_checks_the_input_shape_and_count():
                                          r"got shape \(2, 7, 6, 2\)"):
         model(images((2, 7, 6, 2)))
     listed = Model([model.input], [model.output])
-    with pytest.raises(ValueError, match="takes 1 inputs, got 2"):
+    with pytest.raises(ValueError, match=r"takes 1 inputs \(input_\d+\), got 2"):
         listed([images(), images()])
 
 

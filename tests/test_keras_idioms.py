@@ -493,3 +493,47 @@ def test_to_categorical_and_set_random_seed(data):
     first = fresh_dense().get_weights()
     set_random_seed(42)
     numpy.testing.assert_array_equal(first[0], fresh_dense().get_weights()[0])
+
+
+# -- several inputs and outputs --------------------------------------------------------------------
+def two_in_two_out():
+    with L.fresh_names():
+        image = minifer.Input((8, 8, 1), name="image")
+        extra = minifer.Input((3,), name="extra")
+        h = L.Flatten()(L.Conv2D(4, 3, padding="same", activation="relu")(image))
+        h = L.Concatenate()([h, extra])
+        emotion = L.Dense(NUM_CLASSES, activation="softmax", name="emotion")(h)
+        valence = L.Dense(1, name="valence")(h)
+        return minifer.Model([image, extra], [emotion, valence])
+
+
+def test_multi_input_multi_output_fit_evaluate_predict(data):
+    x, y = data
+    rng = numpy.random.default_rng(0)
+    extra = rng.standard_normal((len(x), 3)).astype("float32")
+    valence = (y == 0).astype("float32")
+    minifer.random.seed(0)
+    model = two_in_two_out()
+    model.compile("adam", loss={"emotion": "sparse_categorical_crossentropy", "valence": "mse"},
+                  loss_weights={"emotion": 1.0, "valence": 0.5}, metrics={"emotion": ["accuracy"], "valence": ["mae"]})
+    history = model.fit({"image": x, "extra": extra}, {"emotion": y, "valence": valence}, batch_size=32,
+                        epochs=2, verbose=0, validation_split=0.25)
+    assert {"loss", "emotion_loss", "valence_loss", "emotion_accuracy", "valence_mae",
+            "val_loss", "val_emotion_accuracy"} <= set(history.history)
+    logs = model.evaluate([x, extra], [y, valence], verbose=0, return_dict=True)
+    assert logs["loss"] == pytest.approx(logs["emotion_loss"] + 0.5 * logs["valence_loss"], rel=1e-5)
+    assert model.metrics_names == ["loss", "emotion_loss", "valence_loss", "emotion_accuracy", "valence_mae"]
+    probs, scores = model.predict([x, extra], verbose=0)
+    assert probs.shape == (len(x), NUM_CLASSES) and scores.shape == (len(x), 1)
+    numpy.testing.assert_allclose(probs, model.predict({"image": x, "extra": extra}, verbose=0)[0])
+
+
+def test_one_loss_applies_to_every_output_and_wrong_keys_are_named(data):
+    x, y = data
+    extra = numpy.zeros((len(x), 3), "float32")
+    model = two_in_two_out()
+    model.compile("adam", loss="mse")
+    targets = [numpy.eye(NUM_CLASSES, dtype="float32")[y], numpy.zeros((len(x), 1), "float32")]
+    assert len(model.evaluate([x, extra], targets, verbose=0)) == 3  # loss and one loss per output
+    with pytest.raises(ValueError, match=r"inputs must be keyed by \['image', 'extra'\]"):
+        model.predict({"image": x, "other": extra}, verbose=0)

@@ -16,6 +16,7 @@ from ..layers import InputLayer, Layer, Softmax
 from ..layers.base import ShapeError, _fmt, is_symbolic
 from ..training import Trainer
 from ..training.source import scale_01
+from ..training.structure import ordered
 from . import summary as _summary
 from .fold import fold_batchnorm
 
@@ -191,9 +192,10 @@ class Model(Trainer, Layer):
         """Wrap arrays as Tensors of the input's dtype on the weights' device (a batch moves once,
         here), applying the one input rule (``scale_01``: uint8 pixels to [0, 1]) at this door,
         which every entry point goes through, and check every shape against the inputs'."""
-        given = [inputs] if self._single_input else list(inputs)
-        if len(given) != len(self.inputs):
-            raise ValueError(f"model '{self.name}' takes {len(self.inputs)} inputs, got {len(given)}")
+        if self._single_input:
+            given = [inputs]
+        else:  # a list in input order, or a dict by input layer name (Keras's two ways)
+            given = ordered(inputs, [t.layer.name for t in self.inputs], "inputs")
         values, device = {}, self.device
         for t, x in zip(self.inputs, given):
             if isinstance(x, Tensor):  # kept as it is (it may carry a graph), unless it holds uint8 pixels

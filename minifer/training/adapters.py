@@ -12,6 +12,7 @@ import itertools
 import numpy
 
 from .source import BatchSource
+from .structure import leaves, length, take
 
 DEFAULT_BATCH_SIZE = 32  # Keras's batch_size=None
 PRECISE_BN_IMAGES = 1024  # training images fit re-estimates BatchNorm statistics over (docs/training.md)
@@ -23,7 +24,7 @@ def adapt(x, y=None, sample_weight=None, batch_size=None, shuffle=False, seed=0,
     batch_size = batch_size or DEFAULT_BATCH_SIZE
     if isinstance(x, BatchSource):
         source = x
-    elif hasattr(x, "shape") and hasattr(x, "dtype"):
+    elif all(hasattr(a, "shape") and hasattr(a, "dtype") for a in leaves(x)):  # arrays, one per input
         source = _Unlabelled(x, batch_size) if y is None else BatchSource(
             x, y, batch_size=batch_size, augmenter=augmenter, shuffle=shuffle, seed=seed,
             class_weight=class_weight, sample_weight=sample_weight)
@@ -72,11 +73,12 @@ class _Unlabelled:
         self.x, self.batch_size = x, batch_size
 
     def steps(self):
-        return -(-len(self.x) // self.batch_size)
+        return -(-length(self.x) // self.batch_size)
 
     def epoch(self, e):
-        for s in range(0, len(self.x), self.batch_size):
-            yield self.x[s:s + self.batch_size], None, None
+        n = length(self.x)
+        for s in range(0, n, self.batch_size):
+            yield take(self.x, numpy.arange(s, min(s + self.batch_size, n))), None, None
 
 
 class _Indexed:

@@ -13,6 +13,7 @@ from ..backend import to_numpy
 from . import losses, optimizers
 from . import metrics as keras_metrics
 from .adapters import adapt, steps_of
+from .structure import is_nested, length, ordered
 
 INFERENCE_BATCH_SIZE = 256  # evaluate/predict with batch_size=None: the results do not depend on it
 
@@ -36,17 +37,46 @@ class Evaluator:
 
     optimizer = None
 
-    def compile(self, optimizer="adam", loss="sparse_categorical_crossentropy", metrics=None, label_smoothing=0.0):
+    def compile(self, optimizer="adam", loss="sparse_categorical_crossentropy", metrics=None, loss_weights=None,
+                label_smoothing=0.0):
         """``loss``: a Keras name, a ``minifer.losses`` object or a callable ``(y_true, y_pred)``;
         ``metrics``: Keras names or callables, logged under the name given ("acc" logs as "acc").
-        ``label_smoothing`` applies to a cross-entropy named by string."""
-        self.loss = losses.get(loss, label_smoothing)
-        self.metrics = [keras_metrics.get(m) for m in (metrics or ())]
-        self.optimizer = optimizers.get(optimizer)
+        ``label_smoothing`` applies to a cross-entropy named by string. With several outputs,
+        ``loss``, ``loss_weights`` and ``metrics`` may be lists (output order) or dicts (by output
+        layer name); one loss or one metric list applies to every output, as in Keras."""
+        self.loss, self.optimizer = loss, optimizers.get(optimizer)
+        self._spec, self._heads_cache = (loss, loss_weights, metrics, label_smoothing), None
+        if getattr(self, "graph_ready", True):
+            self._heads()  # a bad name is an error now, not at the first batch
+
+    def _heads(self):
+        """([(loss, weight)] per output, [(log name, output index, metric)]); resolved on first use,
+        because a Sequential may be compiled before it knows its outputs."""
+        if self._heads_cache is None:
+            loss, loss_weights, metrics, smoothing = self._spec
+            names = self._output_names()
+            given = ordered(loss, names, "losses") if is_nested(loss) else [loss] * len(names)
+            weights = [1.0] * len(names) if loss_weights is None else ordered(loss_weights, names, "loss weights")
+            several = isinstance(metrics, dict) or (len(names) > 1 and metrics and is_nested(metrics[0]))
+            per_output = ordered(metrics, names, "metric lists") if several else [metrics or ()] * len(names)
+            label = (lambda i, n: f"{names[i]}_{n}") if len(names) > 1 else (lambda i, n: n)
+            self._heads_cache = ([(losses.get(l, smoothing), float(w)) for l, w in zip(given, weights)],
+                                 [(label(i, name), i, fn) for i, chosen in enumerate(per_output)
+                                  for name, fn in (keras_metrics.get(m) for m in chosen or ())])
+        return self._heads_cache
+
+    def _output_names(self):
+        return [t.layer.name for t in self.outputs]
+
+    @property
+    def metrics(self):
+        return self._heads()[1] if self.optimizer is not None else []
 
     @property
     def metrics_names(self):
-        return ["loss"] + [name for name, _ in getattr(self, "metrics", ())]
+        names = self._output_names()
+        per_output = [f"{n}_loss" for n in names] if len(names) > 1 else []
+        return ["loss"] + per_output + [name for name, _, _ in self.metrics]
 
     def _require_compiled(self, what):
         if self.optimizer is None:
@@ -54,21 +84,29 @@ class Evaluator:
 
     # -- one batch ---------------------------------------------------------------
     def _loss(self, x, y, sample_weight, training):
-        """(total loss Tensor with the L2 penalties, each metric's sum over the batch).
+        """(total loss Tensor with the L2 penalties, the sums over the batch of each figure after
+        "loss" in ``metrics_names``: per-output losses with several outputs, then the metrics).
 
         A softmax output carries its logits (``Tensor.logits``), which the cross-entropies use."""
         if y is None:
             raise ValueError("this needs labels: pass y, or batches (x, y) from the generator or Sequence")
-        y = to_numpy(getattr(y, "data", y))
-        out = self(x, training=training)
-        loss = self.loss(y, out, sample_weight)
+        heads, metrics = self._heads()
+        outs = self(x, training=training)
+        outs = outs if isinstance(outs, list) else [outs]
+        ys = ordered(y, self._output_names(), "labels") if len(outs) > 1 else [y]
+        ys = [to_numpy(getattr(t, "data", t)) for t in ys]
+        parts = [fn(t, out, sample_weight) for (fn, _), t, out in zip(heads, ys, outs)]
+        loss = parts[0] * heads[0][1]
+        for part, (_, weight) in zip(parts[1:], heads[1:]):
+            loss = loss + part * weight
         for penalty in self.losses:
             loss = loss + penalty
-        if not self.metrics:
-            return loss, []
-        predicted = to_numpy(out.data)
-        n = len(predicted)
-        return loss, [float(numpy.broadcast_to(fn(y, predicted), (n,)).sum()) for _, fn in self.metrics]
+        n = len(ys[0])
+        sums = [float(part.data) * n for part in parts] if len(outs) > 1 else []
+        if metrics:
+            predicted = [to_numpy(out.data) for out in outs]
+            sums += [float(numpy.broadcast_to(fn(ys[i], predicted[i]), (n,)).sum()) for _, i, fn in metrics]
+        return loss, sums
 
     def _logs(self, loss_sum, sums, seen):
         """The mean loss and metrics over ``seen`` samples, under Keras's names."""
@@ -86,12 +124,14 @@ class Evaluator:
         self._require_compiled("test_on_batch")
         with no_grad():
             loss, sums = self._loss(x, y, sample_weight, training=False)
-        return self._result(self._logs(float(loss.data) * len(x), sums, len(x)), return_dict)
+        return self._result(self._logs(float(loss.data) * length(x), sums, length(x)), return_dict)
 
     def predict_on_batch(self, x):
-        """The outputs for one batch in inference mode, as a NumPy array."""
+        """The outputs for one batch in inference mode, as a NumPy array (a list, one per output,
+        for a model with several)."""
         with no_grad():
-            return to_numpy(self(x, training=False).data)
+            outs = self(x, training=False)
+        return [to_numpy(o.data) for o in outs] if isinstance(outs, list) else to_numpy(outs.data)
 
     # -- whole data sets -----------------------------------------------------------
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
@@ -100,13 +140,13 @@ class Evaluator:
         (x, y[, w]) batches or a Sequence; ``verbose``: 0 silent, 1 a progress bar, 2 one line."""
         self._require_compiled("evaluate")
         source = adapt(x, y, sample_weight, batch_size or INFERENCE_BATCH_SIZE, steps=steps)
-        loss_sum, sums, seen = 0.0, [0.0] * len(self.metrics), 0
+        loss_sum, sums, seen = 0.0, [0.0] * (len(self.metrics_names) - 1), 0
         bar = progress(total=steps_of(source), desc="evaluate", unit="batch", leave=False,
                         disable=verbosity(verbose) != 1)
         with no_grad():
             for xb, yb, wb in source.epoch(0):
                 loss, batch_sums = self._loss(xb, yb, wb, training=False)
-                loss_sum, seen = loss_sum + float(loss.data) * len(xb), seen + len(xb)
+                loss_sum, seen = loss_sum + float(loss.data) * length(xb), seen + length(xb)
                 sums = [a + b for a, b in zip(sums, batch_sums)]
                 bar.update(1)
         bar.close()
@@ -126,6 +166,8 @@ class Evaluator:
             outputs.append(self.predict_on_batch(xb))
             bar.update(1)
         bar.close()
+        if outputs and isinstance(outputs[0], list):
+            return [numpy.concatenate(per_output) for per_output in zip(*outputs)]
         return numpy.concatenate(outputs)
 
 

@@ -8,6 +8,7 @@ augmentation) an uninterrupted run would have seen, without saving RNG state.
 import numpy as np
 
 from ..backend import get_xp
+from .structure import is_nested, length, map_leaves, take
 
 
 def scale_01(images, dtype=np.float32):
@@ -74,14 +75,19 @@ class BatchSource:
 
     def __init__(self, x, y, batch_size=256, augmenter=None, shuffle=True, seed=0,
                  class_weight=None, drop_last=False, n_classes=None, sample_weight=None):
-        if len(x) != len(y):
-            raise ValueError(f"x has {len(x)} images but y has {len(y)} labels")
-        if sample_weight is not None and len(sample_weight) != len(y):
-            raise ValueError(f"sample_weight has {len(sample_weight)} weights but y has {len(y)} labels")
-        if len(x) < (batch_size if drop_last else 1):
-            raise ValueError(f"{len(x)} images make no batch of {batch_size}"
+        self.n = length(x, "x")
+        if length(y, "y") != self.n:
+            raise ValueError(f"x has {self.n} images but y has {length(y, 'y')} labels")
+        if sample_weight is not None and len(sample_weight) != self.n:
+            raise ValueError(f"sample_weight has {len(sample_weight)} weights but y has {self.n} labels")
+        if self.n < (batch_size if drop_last else 1):
+            raise ValueError(f"{self.n} images make no batch of {batch_size}"
                              f"{' with drop_last' if drop_last else ''}")
-        self.x, self.y = x, np.asarray(y)  # as given: the compiled loss reads them (regression targets too)
+        if is_nested(x) and augmenter is not None:
+            raise ValueError("augmentation applies to one image input; this model's x holds several inputs")
+        if is_nested(y) and class_weight is not None:
+            raise ValueError("class_weight applies to one output, as in Keras; weigh samples with sample_weight")
+        self.x, self.y = x, map_leaves(np.asarray, y)  # as given: the loss reads them (regression targets too)
         self.batch_size, self.augmenter, self.shuffle = batch_size, augmenter, shuffle
         self.seed, self.drop_last = seed, drop_last
         self.sample_weights = self._sample_weights(class_weight, n_classes, sample_weight)
@@ -107,21 +113,20 @@ class BatchSource:
         return weights if own is None else weights * own
 
     def __len__(self):
-        full, rest = divmod(len(self.y), self.batch_size)
+        full, rest = divmod(self.n, self.batch_size)
         return full + (1 if rest and not self.drop_last else 0)
 
     def epoch(self, e):
         """Yield the batches of epoch ``e`` (deterministic in ``(seed, e)``)."""
         rng = np.random.default_rng([self.seed, e])
-        order = rng.permutation(len(self.y)) if self.shuffle else np.arange(len(self.y))
-        xp = get_xp(self.x)
+        order = rng.permutation(self.n) if self.shuffle else np.arange(self.n)
         for b in range(len(self)):
             idx = order[b * self.batch_size:(b + 1) * self.batch_size]
-            xb = scale_01(self.x[xp.asarray(idx)])
+            xb = map_leaves(scale_01, take(self.x, idx))
             if self.augmenter is not None:
                 xb = self.augmenter(xb, rng)
             wb = None if self.sample_weights is None else self.sample_weights[idx]
-            yield xb, self.y[idx], wb
+            yield xb, take(self.y, idx), wb
 
     def __iter__(self):
         """Epoch 0; use :meth:`epoch` to pick the epoch explicitly."""

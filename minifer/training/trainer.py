@@ -22,6 +22,7 @@ from ..backend import get_xp, to_numpy
 from .adapters import PRECISE_BN_IMAGES, adapt, images_of, steps_of, unpack
 from .evaluation import Evaluator, format_logs, progress, verbosity, write_line
 from .run import TrainingRun
+from .structure import leaves, length, take
 
 
 class TrainingDiverged(RuntimeError):
@@ -41,7 +42,7 @@ class Trainer(Evaluator):
         update) shaped as ``evaluate``'s, as Keras does."""
         self._require_compiled("train_on_batch")
         loss, sums = self._train_step(x, y, sample_weight)
-        return self._result(self._logs(loss * len(x), sums, len(x)), return_dict)
+        return self._result(self._logs(loss * length(x), sums, length(x)), return_dict)
 
     def _train_step(self, x, y, sample_weight):
         """One update; returns (loss, metric sums). A step that fails (a bad label, a loss or a
@@ -88,13 +89,13 @@ class Trainer(Evaluator):
         """Set every BatchNormalization's moving statistics to the exact statistics of ``x`` (at most
         ``max_images`` of it, a fixed spread-out subset) under the current weights: one training-mode
         forward pass without gradients, with dropout masks from a throwaway generator."""
-        n = min(len(x), max_images)
+        n = min(length(x), max_images)
         if n == 0:
             return
-        chosen = numpy.sort(numpy.random.default_rng(0).permutation(len(x))[:n])
+        chosen = numpy.sort(numpy.random.default_rng(0).permutation(length(x))[:n])
         with no_grad(), F.population_statistics(), random.using(numpy.random.default_rng(0)):
             for s in range(0, n, batch_size):
-                self(x[get_xp(x).asarray(chosen[s:s + batch_size])], training=True)
+                self(take(x, chosen[s:s + batch_size]), training=True)
         problem = self._non_finite_weights()
         if problem:
             raise TrainingDiverged(f"re-estimating the BatchNorm statistics: {problem}")
@@ -172,7 +173,7 @@ class Trainer(Evaluator):
 
     def _train_epoch(self, run, source, epoch, epochs, skip, interrupt, verbose):
         """Train one epoch from batch ``skip``; its logs, None when interrupted, {} when the input ran dry."""
-        loss_sum, sums, seen = run.running if skip else (0.0, [0.0] * len(self.metrics), 0)
+        loss_sum, sums, seen = run.running if skip else (0.0, [0.0] * (len(self.metrics_names) - 1), 0)
         bar = progress(total=steps_of(source), initial=skip, desc=f"Epoch {epoch + 1}/{epochs}", unit="batch",
                         leave=False, disable=verbose != 1)
         start = time.perf_counter()
@@ -192,7 +193,7 @@ class Trainer(Evaluator):
                 raise TrainingDiverged(
                     f"{error} at epoch {epoch + 1}, batch {batch + 1}; that update was undone, training stopped, "
                     "and the last checkpoint written (if any) was kept. Try a lower learning rate or weaker L2.") from None
-            n = len(xb)
+            n = length(xb)
             loss_sum, seen = loss_sum + value * n, seen + n
             sums = [a + b for a, b in zip(sums, batch_sums)]
             run.advance(epoch, batch + 1, (loss_sum, sums, seen))
@@ -217,13 +218,15 @@ class Trainer(Evaluator):
 
 def _split(x, y, sample_weight, fraction):
     """Keras's validation_split: the last ``fraction`` of the arrays, taken before any shuffling."""
-    if not (hasattr(x, "shape") and y is not None):
+    if not (all(hasattr(a, "shape") for a in leaves(x)) and y is not None):
         raise ValueError("validation_split needs arrays x and y; give a generator's validation data as validation_data")
     if not 0 < fraction < 1:
         raise ValueError(f"validation_split must lie in (0, 1), got {fraction}")
-    at = int(len(x) * (1 - fraction))
+    n = length(x)
+    at = int(n * (1 - fraction))
+    head, tail = numpy.arange(at), numpy.arange(at, n)
     weights = (None, None) if sample_weight is None else (sample_weight[:at], sample_weight[at:])
-    return x[:at], y[:at], weights[0], (x[at:], y[at:], weights[1])
+    return take(x, head), take(y, head), weights[0], (take(x, tail), take(y, tail), weights[1])
 
 
 def _validation_due(epoch, freq):
