@@ -15,6 +15,8 @@ from .backend import DeviceError, get_device, set_device
 from .engine import Model, Sequential
 from .graph import Input
 from .io import load, save
+
+load_model = load  # Keras's name for it
 from .io.config import clone_model, model_from_json
 from .kernels.cpu import num_threads, set_num_threads
 from .layers import initializers, regularizers
@@ -39,5 +41,5 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["DeviceError", "Input", "Model", "Sequential", "Tensor", "callbacks", "clone_model", "model_from_json", "get_device", "functional", "initializers", "layers", "load",
+__all__ = ["DeviceError", "Input", "Model", "Sequential", "Tensor", "callbacks", "clone_model", "model_from_json", "get_device", "functional", "initializers", "layers", "load", "load_model",
            "losses", "metrics", "no_grad", "num_threads", "optimizers", "random", "regularizers", "save", "set_device", "set_num_threads", "utils"]

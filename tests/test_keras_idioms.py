@@ -537,3 +537,37 @@ def test_one_loss_applies_to_every_output_and_wrong_keys_are_named(data):
     assert len(model.evaluate([x, extra], targets, verbose=0)) == 3  # loss and one loss per output
     with pytest.raises(ValueError, match=r"inputs must be keyed by \['image', 'extra'\]"):
         model.predict({"image": x, "other": extra}, verbose=0)
+
+
+# -- saving ------------------------------------------------------------------------------------------
+def test_save_writes_the_path_asked_for_and_load_model_reads_it_compiled(data, tmp_path):
+    x, y = data
+    model = small_model()
+    model.compile(minifer.optimizers.Adam(0.003), metrics=["accuracy"])
+    path = tmp_path / "emotions.model"
+    assert model.save(path) == str(path) and sorted(p.name for p in tmp_path.iterdir()) == ["emotions.model"]
+    loaded = minifer.load_model(path)
+    assert isinstance(loaded.optimizer, minifer.optimizers.Adam) and loaded.optimizer.learning_rate == 0.003
+    assert loaded.metrics_names == ["loss", "accuracy"]
+    assert loaded.evaluate(x, y, verbose=0) == model.evaluate(x, y, verbose=0)
+
+
+def test_load_weights_into_the_same_network_built_again(data, tmp_path):
+    x, _ = data
+    first, second = small_model(seed=1), small_model(seed=2)
+    first.save_weights(tmp_path / "w.npz")
+
+    def plain(seed):  # built outside fresh_names: the second build gets other automatic names
+        minifer.random.seed(seed)
+        return minifer.Sequential([L.Conv2D(4, 3), L.Flatten(), L.Dense(NUM_CLASSES, activation="softmax")],
+                                  input_shape=(8, 8, 1))
+
+    a, b = plain(1), plain(2)
+    assert [w.name for w in a.weights] != [w.name for w in b.weights]
+    a.save_weights(tmp_path / "a.npz")
+    b.load_weights(tmp_path / "a.npz")
+    numpy.testing.assert_array_equal(a.predict(x, verbose=0), b.predict(x, verbose=0))
+    second.load_weights(tmp_path / "w.npz")
+    numpy.testing.assert_array_equal(first.predict(x, verbose=0), second.predict(x, verbose=0))
+    with pytest.raises(ValueError, match="do not fit model"):
+        a.load_weights(tmp_path / "w.npz")  # another structure: still an error naming what differs

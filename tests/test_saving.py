@@ -27,8 +27,8 @@ def test_weights_round_trip_by_name(tmp_path):
     source, target = small(), small()
     source.layers[2].moving_mean.data += 1.5  # non-trainable statistics travel too
     path = source.save_weights(tmp_path / "w")
-    assert path == str(tmp_path / "w.npz") and os.path.exists(path)
-    target.load_weights(tmp_path / "w")  # same rule: ".npz" added when missing
+    assert path == str(tmp_path / "w") and os.path.exists(path)  # exactly the path asked for
+    target.load_weights(tmp_path / "w")
     numpy.testing.assert_array_equal(target(data()).numpy(), source(data()).numpy())
     with numpy.load(path, allow_pickle=False) as archive:
         assert sorted(archive.files) == sorted(w.name for w in source.weights)
@@ -90,7 +90,7 @@ def test_a_failed_write_leaves_the_old_file_intact_and_no_temporary(tmp_path, mo
     with pytest.raises(OSError, match="disk full"):
         atomic_save_npz(path, {"a": numpy.arange(5)})
     numpy.testing.assert_array_equal(load_npz(path)["a"], numpy.arange(3))
-    assert os.listdir(tmp_path) == ["ckpt.npz"]
+    assert os.listdir(tmp_path) == ["ckpt"]
 
 
 def test_atomic_write_replaces_only_on_success(tmp_path):
@@ -111,3 +111,10 @@ def test_duplicate_weight_names_cannot_be_saved(tmp_path):
     clash = Model(x, Dense(2, name="same")(Model(x, Dense(2, name="same")(x))(x)))
     with pytest.raises(ValueError, match="two weights named 'same/kernel'"):
         clash.save_weights(tmp_path / "w")
+
+
+def test_files_older_versions_wrote_with_npz_appended_still_load(tmp_path):
+    source, target = small(), small()
+    source.save_weights(tmp_path / "w.npz")
+    target.load_weights(tmp_path / "w")  # what an older minifer wrote for "w"
+    numpy.testing.assert_array_equal(target(data()).numpy(), source(data()).numpy())

@@ -85,14 +85,17 @@ def _sync_directory(directory):
 
 
 def npz_path(path):
-    """The path NumPy would write: ``.npz`` appended if missing. Saving and loading both use it."""
+    """The file to read for ``path``: the path as given, or (for files saved by versions that
+    appended it) the path with ``.npz`` added when only that exists."""
     path = os.fspath(path)
-    return path if path.endswith(".npz") else path + ".npz"
+    if os.path.exists(path) or path.endswith(".npz") or not os.path.exists(path + ".npz"):
+        return path
+    return path + ".npz"
 
 
 def atomic_save_npz(path, arrays):
-    """``numpy.savez`` of the dict ``arrays`` to ``npz_path(path)``, atomically; returns the path written."""
-    path = npz_path(path)
+    """``numpy.savez`` of the dict ``arrays`` to exactly ``path``, atomically; returns the path."""
+    path = os.fspath(path)
     with atomic_write(path) as f:
         numpy.savez(f, **arrays)
     return path

@@ -25,13 +25,17 @@ KERAS_EXTENSIONS = (".h5", ".hdf5", ".keras")
 
 
 def save_model(model, path):
-    """Write architecture and weights atomically; returns the path written (``.npz`` appended if missing,
-    Keras's formats for ``.h5``/``.hdf5``/``.keras``). ``model.metadata`` (a JSON-able dict) goes in the header."""
+    """Write architecture and weights atomically to exactly ``path``; returns it (Keras's formats for
+    ``.h5``/``.hdf5``/``.keras``, minifer's .npz for any other name). ``model.metadata`` (a JSON-able
+    dict) and compile's arguments (``compile_config``, where they are names and numbers) go in the header."""
     if str(path).endswith(KERAS_EXTENSIONS):
         return save_keras_model(model, path)
     header = {"format_version": FORMAT_VERSION, "model": layer_config(model)}
     if getattr(model, "metadata", None):
         header["metadata"] = model.metadata
+    compiled = model.compile_config() if hasattr(model, "compile_config") else None
+    if compiled is not None:
+        header["compile"] = compiled
     arrays = weight_arrays(model)
     arrays[CONFIG_KEY] = numpy.frombuffer(json.dumps(header).encode("utf-8"), dtype=numpy.uint8)
     return atomic_save_npz(path, arrays)
@@ -55,6 +59,8 @@ def load_model(path):
         model = _build(archive, header, weights.shapes)
         assign_weights(model, weights, repr(str(path)))
     model.metadata = header.get("metadata", {})
+    if "compile" in header:  # compiled as it was saved, as Keras's files are (optimizer slots: checkpoints)
+        model.compile(**header["compile"])
     return model
 
 

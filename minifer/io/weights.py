@@ -1,4 +1,5 @@
-"""Weights as .npz keyed by weight name (``"<layer name>/<weight name>"``), loaded by name, not position."""
+"""Weights as .npz keyed by weight name (``"<layer name>/<weight name>"``), loaded by name; a network
+built again under other automatic names loads by structure (count and shapes in order)."""
 from ..backend import to_numpy
 from .atomic import atomic_save_npz, npz_path
 from .keras_files import file_kind, load_keras_weights, save_keras_weights
@@ -34,8 +35,8 @@ def assign_weights(model, arrays, source):
 
 
 def save_weights(model, path):
-    """Write the model's weights atomically; returns the path written (``.npz`` appended if missing;
-    Keras 2's weights-only HDF5 for ``.h5``/``.hdf5``)."""
+    """Write the model's weights atomically to exactly ``path``; returns it (Keras 2's weights-only
+    HDF5 for ``.h5``/``.hdf5``, minifer's .npz for any other name)."""
     if str(path).endswith((".h5", ".hdf5")):
         return save_keras_weights(model, path)
     return atomic_save_npz(path, weight_arrays(model))
@@ -47,7 +48,20 @@ def load_weights(model, path):
         return load_keras_weights(model, path)
     with NpzFile(npz_path(path), "a weights file (model.save_weights)") as archive:  # read after the names fit
         check_kind(path, archive.shapes, "weights")
-        assign_weights(model, archive, repr(str(path)))
+        assign_weights(model, _by_structure(model, archive), repr(str(path)))
+
+
+def _by_structure(model, archive):
+    """The file's arrays under the model's weight names when the names differ but the structure is
+    the same (the same network built again in one process gets other automatic names): the same
+    number of weights with the same shapes, in order, as Keras's HDF5 loading matches them. Else the
+    file as it is, so that ``assign_weights`` says what differs."""
+    weights = model.weights
+    names = list(archive.shapes)
+    if set(names) == {w.name for w in weights} or len(names) != len(weights) or any(
+            archive.shapes[n] != w.shape for n, w in zip(names, weights)):
+        return archive
+    return {w.name: archive[n] for n, w in zip(names, weights)}
 
 
 def file_kind_or_none(path):

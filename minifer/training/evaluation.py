@@ -6,6 +6,8 @@ Tensor and per-metric sums (``_loss``), which fit, evaluate and the batch calls 
 ``evaluate`` and ``test_on_batch`` return what Keras returns: the loss alone without metrics,
 ``[loss, *metrics]`` with them, or the dict with ``return_dict=True``.
 """
+import json
+
 import numpy
 
 from ..autograd import no_grad
@@ -48,6 +50,20 @@ class Evaluator:
         self._spec, self._heads_cache = (loss, loss_weights, metrics, label_smoothing), None
         if getattr(self, "graph_ready", True):
             self._heads()  # a bad name is an error now, not at the first batch
+
+    def compile_config(self):
+        """compile's arguments as JSON, which model files keep as Keras's do; None when not compiled or
+        when a loss, metric or learning-rate schedule is a Python object rather than a name or number."""
+        if self.optimizer is None:
+            return None
+        loss, loss_weights, metrics, smoothing = self._spec
+        config = {"optimizer": {"class_name": type(self.optimizer).__name__, "config": self.optimizer.get_config()},
+                  "loss": loss, "loss_weights": loss_weights, "metrics": metrics, "label_smoothing": smoothing}
+        try:
+            json.dumps(config)
+        except TypeError:
+            return None
+        return config
 
     def _heads(self):
         """([(loss, weight)] per output, [(log name, output index, metric)]); resolved on first use,

@@ -191,9 +191,12 @@ BY_NAME = {"adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "sgd": SGD}
 
 
 def get(identifier):
-    """An optimizer from an object or a Keras name ("adam", "adamw", "rmsprop", "sgd"), with Keras's defaults."""
+    """An optimizer from an object, a Keras name ("adam", "adamw", "rmsprop", "sgd") with Keras's defaults,
+    or a saved ``{"class_name", "config"}``."""
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, str) and identifier.lower() in BY_NAME:
         return BY_NAME[identifier.lower()]()
+    if isinstance(identifier, dict) and identifier.get("class_name", "").lower() in BY_NAME:  # a saved config
+        return BY_NAME[identifier["class_name"].lower()](**identifier.get("config", {}))
     raise ValueError(f"unknown optimizer {identifier!r}; use an object or one of {sorted(BY_NAME)}")
