@@ -4,11 +4,14 @@ CuPy's ``compile_using_nvrtc`` asks the device for its architecture and fails wh
 none; the low-level binding (createProgram / compileProgram / getCUBIN) does not.
 ``assemble_cupy_compiler_options`` is private CuPy API (pinned: cupy-cuda13x 14.2.0).
 """
+import os
 import re
 
 from cupy._core.core import assemble_cupy_compiler_options
 from cupy.cuda import nvrtc as _nvrtc
 from cupy.cuda.compiler import CompileException
+
+KERNELS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "minifer", "kernels", "cuda")  # windows.cuh
 
 _PTXAS = re.compile(r"Function properties for (\w+)\n.*?(\d+) bytes spill stores, (\d+) bytes spill loads\n"
                     r".*?Used (\d+) registers")
@@ -22,7 +25,7 @@ def version():
 def options(arch, scalar):
     return assemble_cupy_compiler_options((
         "-ftz=true", f"-arch={arch}", "--device-as-default-execution-space",
-        f"-Dscalar_t={scalar}", "--ptxas-options=-v"))
+        f"-Dscalar_t={scalar}", "--ptxas-options=-v", f"-I{KERNELS}"))
 
 
 def compile_cubin(source, name, arch="sm_90", scalar="float"):

@@ -1,7 +1,8 @@
 """The CUDA kernel set: CUDA C where generic array code would be slow or copy too much.
 
 im2col and its gather-style adjoint (col2im), depthwise convolution and max pooling run as
-the CUDA C kernels beside this file (grid-stride loops, 64-bit indices, no atomics); GEMMs go
+the CUDA C kernels beside this file (grid-stride loops, 64-bit indices, no atomics; the
+backward gathers share windows.cuh); GEMMs go
 to cuBLAS through ``xp.matmul``; batch normalisation, ReLU and sums are plain array code.
 
 ``CudaKernels(xp, load)`` is written against an array module and a loader of compiled kernels.
@@ -27,7 +28,7 @@ def cupy_loader(paths, dtype):
     import cupy  # the optional GPU dependency, loaded on first GPU use
 
     source = "\n".join(open(path).read() for path in paths)
-    return cupy.RawModule(code=source, options=(f"-Dscalar_t={C_TYPES[numpy.dtype(dtype)]}",))
+    return cupy.RawModule(code=source, options=(f"-Dscalar_t={C_TYPES[numpy.dtype(dtype)]}", f"-I{HERE}"))
 
 
 def _ints(*values):

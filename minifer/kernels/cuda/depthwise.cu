@@ -5,6 +5,7 @@
 #ifndef scalar_t
 #define scalar_t float
 #endif
+#include "windows.cuh"
 
 // y (N, HO, WO, C*M): one thread per element.
 extern "C" __global__ void depthwise_forward(const scalar_t* __restrict__ x,
@@ -55,19 +56,11 @@ extern "C" __global__ void depthwise_backward_input(const scalar_t* __restrict__
         const int h = (int)(t % H);
         const long long n = t / H;
         scalar_t acc = 0;
-        for (int i = (h + PT) % SH; i < KH; i += SH) {
-            const int oh = (h + PT - i) / SH;
-            if (oh < 0) break;
-            if (oh >= HO) continue;
-            for (int j = (v + PL) % SW; j < KW; j += SW) {
-                const int ow = (v + PL - j) / SW;
-                if (ow < 0) break;
-                if (ow >= WO) continue;
-                const scalar_t* gp = g + ((n * HO + oh) * WO + ow) * CM + (long long)c * M;
-                const scalar_t* wp = w + (((long long)i * KW + j) * C + c) * M;
-                for (int m = 0; m < M; ++m) acc += gp[m] * wp[m];
-            }
-        }
+        for_each_window(h, v, KH, KW, SH, SW, PT, PL, HO, WO, [&](int i, int j, int oh, int ow) {
+            const scalar_t* gp = g + ((n * HO + oh) * WO + ow) * CM + (long long)c * M;
+            const scalar_t* wp = w + (((long long)i * KW + j) * C + c) * M;
+            for (int m = 0; m < M; ++m) acc += gp[m] * wp[m];
+        });
         dx[idx] = acc;
     }
 }

@@ -5,6 +5,7 @@
 #ifndef scalar_t
 #define scalar_t float
 #endif
+#include "windows.cuh"
 
 // cols (N*HO*WO, KH*KW*C): one thread per element.
 extern "C" __global__ void im2col(const scalar_t* __restrict__ x, scalar_t* __restrict__ cols,
@@ -46,17 +47,9 @@ extern "C" __global__ void col2im(const scalar_t* __restrict__ cols, scalar_t* _
         const int h = (int)(t % H);
         const long long n = t / H;
         scalar_t acc = 0;
-        for (int i = (h + PT) % SH; i < KH; i += SH) {
-            const int oh = (h + PT - i) / SH;
-            if (oh < 0) break;
-            if (oh >= HO) continue;
-            for (int j = (w + PL) % SW; j < KW; j += SW) {
-                const int ow = (w + PL - j) / SW;
-                if (ow < 0) break;
-                if (ow >= WO) continue;
-                acc += cols[((n * HO + oh) * WO + ow) * K + ((long long)i * KW + j) * C + c];
-            }
-        }
+        for_each_window(h, w, KH, KW, SH, SW, PT, PL, HO, WO, [&](int i, int j, int oh, int ow) {
+            acc += cols[((n * HO + oh) * WO + ow) * K + ((long long)i * KW + j) * C + c];
+        });
         dx[idx] = acc;
     }
 }

@@ -6,6 +6,7 @@
 #ifndef scalar_t
 #define scalar_t float
 #endif
+#include "windows.cuh"
 
 // y, argmax (N, HO, WO, C): one thread per element. A window with no pixel inside the image
 // gives -inf and argmax -1 (so it passes no gradient).
@@ -54,18 +55,10 @@ extern "C" __global__ void max_pool_backward(const scalar_t* __restrict__ g,
         const int h = (int)(t % H);
         const long long n = t / H;
         scalar_t acc = 0;
-        for (int i = (h + PT) % SH; i < PH; i += SH) {
-            const int oh = (h + PT - i) / SH;
-            if (oh < 0) break;
-            if (oh >= HO) continue;
-            for (int j = (w + PL) % SW; j < PW; j += SW) {
-                const int ow = (w + PL - j) / SW;
-                if (ow < 0) break;
-                if (ow >= WO) continue;
-                const long long o = ((n * HO + oh) * WO + ow) * C + c;
-                if (argmax[o] == i * PW + j) acc += g[o];
-            }
-        }
+        for_each_window(h, w, PH, PW, SH, SW, PT, PL, HO, WO, [&](int i, int j, int oh, int ow) {
+            const long long o = ((n * HO + oh) * WO + ow) * C + c;
+            if (argmax[o] == i * PW + j) acc += g[o];
+        });
         dx[idx] = acc;
     }
 }

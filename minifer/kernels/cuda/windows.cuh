@@ -1,0 +1,25 @@
+// The one loop every gather-style backward kernel shares: the windows that read input pixel
+// (h, w). Tap i of output row oh reads input row oh*SH + i - PT, so pixel row h is read by
+// the taps i = (h + PT) % SH, then every SH-th, at oh = (h + PT - i) / SH, while oh is in
+// [0, HO); the same for columns. body(i, j, oh, ow) runs once for each such (tap, window).
+#ifndef MINIFER_WINDOWS_CUH
+#define MINIFER_WINDOWS_CUH
+
+template <class Body>
+__device__ __forceinline__ void for_each_window(int h, int w, int KH, int KW, int SH, int SW,
+                                                int PT, int PL, int HO, int WO, Body body)
+{
+    for (int i = (h + PT) % SH; i < KH; i += SH) {
+        const int oh = (h + PT - i) / SH;
+        if (oh < 0) break;
+        if (oh >= HO) continue;
+        for (int j = (w + PL) % SW; j < KW; j += SW) {
+            const int ow = (w + PL - j) / SW;
+            if (ow < 0) break;
+            if (ow >= WO) continue;
+            body(i, j, oh, ow);
+        }
+    }
+}
+
+#endif
