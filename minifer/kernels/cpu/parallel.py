@@ -40,8 +40,11 @@ def default_threads():
 
 
 def num_threads():
-    """How many threads minifer's CPU kernels split their work over."""
-    return default_threads() if _threads is None else _threads
+    """How many threads minifer's CPU kernels split their work over (the environment is read once)."""
+    global _threads
+    if _threads is None:
+        _threads = default_threads()
+    return _threads
 
 
 def set_num_threads(n):
