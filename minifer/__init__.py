@@ -2,8 +2,8 @@
 
 The package reads bottom-up, each folder importing only from those below it (see
 docs/architecture.md): backend, random -> kernels -> autograd -> functional -> layers ->
-graph -> io -> training -> engine, with data, models, cli and plot as leaves nothing in the
-core imports. Importing minifer starts no thread and loads no image, plotting or progress
+graph -> io -> training -> engine, with data, models, plot, predict and cli as leaves nothing
+in the core imports. Importing minifer starts no thread and loads no image, plotting or progress
 library; the leaves load on first use (``minifer.data``, ``minifer.models``, ``minifer.plot``).
 """
 import importlib
@@ -14,9 +14,7 @@ from .autograd import Tensor, no_grad
 from .backend import DeviceError, get_device, set_device
 from .engine import Model, Sequential
 from .graph import Input
-from .io import load, save
-
-load_model = load  # Keras's name for it
+from .io import load, load_model, save  # load_model: Keras's name for load
 from .io.config import clone_model, model_from_json
 from .kernels.cpu import num_threads, set_num_threads
 from .layers import initializers, regularizers

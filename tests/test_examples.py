@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -45,7 +47,7 @@ def test_missing_fer2013_says_where_to_get_it_and_how_to_try_synthetic(tmp_path)
 
 def test_gpu_device_without_a_gpu_gives_a_clear_message(tmp_path):
     if gpu_works():
-        return  # a GPU is here: --device gpu trains (tests/gpu covers it)
+        pytest.skip("a GPU is here: --device gpu trains (tests/gpu covers it)")
     result = run_example("--device", "gpu", cwd=tmp_path)
     assert result.returncode != 0 and "CuPy" in result.stderr and "Traceback" not in result.stderr
     assert 'pip install "minifer[gpu]"' in result.stderr or "NVIDIA driver" in result.stderr

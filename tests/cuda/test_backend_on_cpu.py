@@ -15,10 +15,17 @@ import minifer
 from harness import load_module
 from minifer import Tensor
 from minifer import functional as F
-from minifer.kernels import CudaKernels, numpy_kernels
+from minifer.kernels import KERNELS, CudaKernels, cpu, numpy_kernels
 from minifer.optimizers import Adam
 
 TOL = {np.float32: dict(rtol=2e-4, atol=2e-5), np.float64: dict(rtol=1e-10, atol=1e-10)}
+
+
+def test_every_kernel_set_offers_every_kernel():
+    """The ops call ``kernels_for(array).<name>``: a set missing a name fails only on that backend."""
+    for kernel_set in (cpu, CudaKernels(np, load_module)):
+        missing = [name for name in KERNELS + ("CONV_PATHS",) if not hasattr(kernel_set, name)]
+        assert not missing, (kernel_set, missing)
 
 
 def cuda_on_cpu():

@@ -7,7 +7,6 @@ kernel runs with OpenBLAS on one thread while minifer's own pool is on (``parall
 from . import batchnorm, columns, conv, depthwise, elementwise, pooling
 from .parallel import num_threads, serial_blas, set_num_threads
 
-name = "cpu"
 CONV_PATHS = conv.CONV_PATHS
 conv2d_path = conv.conv2d_path
 conv2d_forward = serial_blas(conv.conv2d_forward)

@@ -44,7 +44,6 @@ def _window_args(x_shape, window, strides, pads, out_hw, channels=None):
 
 
 class CudaKernels:
-    name = "cuda"
     CONV_PATHS = ("gemm", "im2col")
 
     def __init__(self, xp, load):
