@@ -127,3 +127,24 @@ def test_sigmoid_and_softplus_do_not_overflow():
 def test_unknown_activation_names_itself(name):
     with pytest.raises(ValueError, match=name):
         L.Activation(name)
+
+
+def test_leaky_relu_by_name_has_kerass_activation_slope_and_the_layer_its_own():
+    """keras.activations.leaky_relu slopes 0.2; the LeakyReLU layer 0.3: a Keras file naming
+    either must predict as Keras does."""
+    x = numpy.array([[-1.0, 2.0]], numpy.float32)
+    numpy.testing.assert_allclose(L.Activation("leaky_relu")(x).numpy(), [[-0.2, 2.0]])
+    numpy.testing.assert_allclose(L.LeakyReLU()(x).numpy(), [[-0.3, 2.0]])
+
+
+def test_prelu_with_shared_axes_takes_any_size_on_them():
+    import minifer
+    inputs = minifer.Input((None, None, 4))
+    model = minifer.Model(inputs, L.PReLU(shared_axes=[1, 2])(inputs))
+    for size in (8, 16):
+        assert model.predict(numpy.ones((2, size, size, 4), numpy.float32), verbose=0).shape == (2, size, size, 4)
+    built_at_8 = L.PReLU()
+    built_at_8(numpy.ones((1, 8, 8, 4), numpy.float32))
+    with pytest.raises(L.ShapeError, match="was built for input shape"):
+        built_at_8(numpy.ones((1, 16, 16, 4), numpy.float32))  # unshared axes: alpha is (8, 8, 4)
+

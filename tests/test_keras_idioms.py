@@ -571,3 +571,20 @@ def test_load_weights_into_the_same_network_built_again(data, tmp_path):
     numpy.testing.assert_array_equal(first.predict(x, verbose=0), second.predict(x, verbose=0))
     with pytest.raises(ValueError, match="do not fit model"):
         a.load_weights(tmp_path / "w.npz")  # another structure: still an error naming what differs
+
+
+def test_several_inputs_from_a_generator(data):
+    """A generator of ({inputs}, {outputs}) batches: samples counted per sample, not per input, and
+    the end-of-epoch BatchNorm re-estimate joins each input's arrays."""
+    x, y = data
+    extra = numpy.zeros((len(x), 3), "float32")
+    model = two_in_two_out()
+    model.compile("adam", loss=["sparse_categorical_crossentropy", "mse"])
+
+    def batches():
+        while True:
+            for s in range(0, len(x), 32):
+                yield [x[s:s + 32], extra[s:s + 32]], [y[s:s + 32], numpy.zeros((len(y[s:s + 32]), 1), "float32")]
+
+    history = model.fit(batches(), steps_per_epoch=3, epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2 and all(numpy.isfinite(history.history["loss"]))

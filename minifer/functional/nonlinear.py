@@ -117,10 +117,10 @@ def gelu(x, approximate=False):
     return GeluFunction(approximate)(x)
 
 
-def leaky_relu(x, negative_slope=0.3):
-    """x above zero, ``negative_slope * x`` below (Keras's default slope is 0.3)."""
-    x = as_tensor(x)
-    return relu(x) - relu(-x) * negative_slope
+def leaky_relu(x, negative_slope=0.2):
+    """x above zero, ``negative_slope * x`` below: a fixed ``prelu``. The default is Keras's
+    ``activations.leaky_relu`` (0.2); the LeakyReLU layer passes its own (Keras's 0.3)."""
+    return prelu(x, negative_slope)
 
 
 def prelu(x, alpha):

@@ -51,8 +51,10 @@ class PReLU(Layer):
 
     def check_input_shape(self, shape):
         super().check_input_shape(shape)
-        if self.built and tuple(shape[1:]) != tuple(self.input_shape[1:]):
-            self.shape_error(f"was built for input shape {self.input_shape}, got {shape}")
+        # only the axes alpha has a size on are fixed; shared ones (and None at build) take any size
+        if self.built and (len(shape) != len(self.input_shape) or any(
+                a != 1 and s != a for s, a in zip(shape[1:], self.alpha.shape))):
+            self.shape_error(f"was built for input shape {self.input_shape} (alpha {self.alpha.shape}), got {shape}")
 
     def call(self, x, training=False):
         return F.prelu(x, self.alpha)

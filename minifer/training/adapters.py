@@ -56,14 +56,24 @@ def unpack(item):
 
 
 def _first(batches, n):
-    """Up to ``n`` images from ``(x, y, w)`` batches, as one array."""
+    """Up to ``n`` samples of x from ``(x, y, w)`` batches: one array, or one per input."""
     taken, count = [], 0
     for xb, _, _ in batches:
-        taken.append(numpy.asarray(xb))
-        count += len(xb)
+        taken.append(xb)
+        count += length(xb)
         if count >= n:
             break
-    return numpy.concatenate(taken)[:n] if taken else numpy.zeros((0,))
+    if not taken:
+        return numpy.zeros((0,))
+
+    def join(parts):
+        return numpy.concatenate([numpy.asarray(p) for p in parts])[:n]
+
+    if isinstance(taken[0], dict):
+        return {key: join([t[key] for t in taken]) for key in taken[0]}
+    if isinstance(taken[0], (list, tuple)):
+        return [join([t[i] for t in taken]) for i in range(len(taken[0]))]
+    return join(taken)
 
 
 class _Unlabelled:
@@ -112,11 +122,12 @@ class _Stream:
         return None
 
     def epoch(self, e):
-        self.seen = []  # this epoch's first batches: a generator cannot be read twice
+        self.seen, kept = [], 0  # this epoch's first batches: a generator cannot be read twice
         for item in self.iterator:
             batch = unpack(item)
-            if sum(len(b[0]) for b in self.seen) < PRECISE_BN_IMAGES:
+            if kept < PRECISE_BN_IMAGES:
                 self.seen.append(batch)
+                kept += length(batch[0])
             yield batch
 
     def images(self, n):
