@@ -110,9 +110,7 @@ def main(argv=None, arch=None):
     args = parse_args(argv, arch)
     try:
         return run(args)
-    except DataError as error:
-        sys.exit(f"error: {error}")
-    except (TrainingDiverged, minifer.DeviceError) as error:
+    except (DataError, TrainingDiverged, minifer.DeviceError) as error:
         sys.exit(f"error: {error}")
 
 
@@ -146,20 +144,18 @@ def run(args):
         rotation_range=20, width_shift_range=0.1, height_shift_range=0.1, zoom_range=0.1, horizontal_flip=True)
     source = data.BatchSource(*splits.train, batch_size=args.batch_size, augmenter=augmenter, seed=args.seed,
                               class_weight="balanced" if args.balanced else None)
-    watch = _InterruptWatch()
     callbacks = [
         cb.ReduceLROnPlateau("val_loss", factor=0.1, patience=args.lr_patience, min_lr=1e-5, verbose=1),
         cb.EarlyStopping("val_loss", patience=args.patience, restore_best_weights=True, verbose=1),
         cb.ModelCheckpoint(out / "best.npz", monitor="val_loss", save_best_only=True, resumable=True),
         cb.ModelCheckpoint(out / "last.npz", resumable=True),
         cb.CSVLogger(out / "history.csv"),
-        watch,  # last, so the checkpoints of earlier runs still match callback by callback
     ]
     start = time.perf_counter()
     history = model.fit(source, epochs=args.epochs, validation_data=splits.val, callbacks=callbacks,
                         seed=args.seed, resume=args.resume, precise_bn=not args.moving_bn)
     train_seconds = time.perf_counter() - start
-    if watch.interrupted:  # fit returns after Ctrl-C: stop before the test split is looked at
+    if model.interrupted:  # fit returns after Ctrl-C: stop before the test split is looked at
         print(f"\nInterrupted: no model.npz or metrics.json written and the test split not evaluated. "
               f"Resume with:\n  {_resume_command(args, out)}", file=sys.stderr)
         sys.exit(130)  # the shell's code for a run stopped by Ctrl-C
@@ -186,15 +182,6 @@ def run(args):
     print(f"\nTest accuracy {report['accuracy']:.4f} after {len(history.epoch)} epochs in {train_seconds:.0f} s. "
           f"Results in {out}/")
     return result
-
-
-class _InterruptWatch(cb.Callback):
-    """Notes a Ctrl-C: fit saves last.npz and returns normally, and the run must not look finished."""
-
-    interrupted = False
-
-    def on_train_interrupted(self, epoch, batch):
-        self.interrupted = True
 
 
 def _check_resume(args, config_path):

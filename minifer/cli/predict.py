@@ -16,7 +16,7 @@ from .. import plot
 from ..data.errors import DataError
 from ..data.images import is_image_file
 from ..io import atomic_write
-from ..predict import Predictor, in_file_pixels, predict_faces, read_photo
+from ..predict import DEFAULT_MARGIN, Predictor, in_file_pixels, predict_faces, read_photo
 
 
 def add_parser(commands):
@@ -34,7 +34,7 @@ def add_parser(commands):
     parser.add_argument("--classes", type=lambda text: [c.strip() for c in text.split(",")], metavar="A,B,...",
                         help="class names in the model's output order (default: from the model file, "
                              "FER2013's order for 7 outputs)")
-    parser.add_argument("--margin", type=float, default=0.2, help="face box widened by this fraction per side")
+    parser.add_argument("--margin", type=float, default=DEFAULT_MARGIN, help="face box widened by this fraction per side")
     parser.add_argument("--device", dest="predict_device", choices=("cpu", "gpu"), help="where the model runs")
     return parser
 

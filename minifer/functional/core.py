@@ -10,10 +10,11 @@ def dense(x, kernel, bias=None):
     return y if bias is None else y + bias
 
 
-def dropout(x, rate, training=False, rng=None):
+def dropout(x, rate, training=False, rng=None, mask_shape=None):
     """Inverted dropout: zero a ``rate`` fraction and scale the rest by 1/(1-rate).
 
-    Identity at inference, so a trained model needs no rescaling.
+    Identity at inference, so a trained model needs no rescaling. ``mask_shape`` (broadcast
+    against x) drops whole groups: (N, 1, 1, C) drops channels (``spatial_dropout2d``).
     """
     if not training or rate == 0:
         return x
@@ -22,7 +23,7 @@ def dropout(x, rate, training=False, rng=None):
     x = as_tensor(x)
     xp = get_xp(x.data)
     rng = rng or random.generator()
-    keep = rng.random(x.shape, dtype="float32") >= rate
+    keep = rng.random(x.shape if mask_shape is None else mask_shape, dtype="float32") >= rate
     mask = xp.asarray(keep, dtype=x.dtype) * x.dtype.type(1.0 / (1.0 - rate))
     return x * mask
 

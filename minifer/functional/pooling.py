@@ -2,17 +2,31 @@
 from ..autograd import Function, ops
 from ..backend import get_xp
 from ..kernels import kernels_for
+from ..kernels.cpu.windows import pad_nhwc, tap_slice, unpad_nhwc
 from .geometry import as_pair, window_geometry
 
 
-class MaxPool2DFunction(Function):
+class _PoolFunction(Function):
+    """What the sliding pools share: their arguments and the window geometry of their input."""
+
     def __init__(self, pool, strides, padding):
         self.pool, self.strides, self.padding = pool, strides, padding
 
-    def forward(self, x):
+    def geometry(self, x):
         self.pads, self.out_hw = window_geometry(x.shape[1:3], self.pool, self.strides, self.padding)
         if min(self.out_hw) < 1:
             raise ValueError(f"pool {self.pool} is larger than the {self.padding!r} input {tuple(x.shape[1:3])}")
+
+
+def _pool_args(pool_size, strides):
+    """(pool, strides) as pairs; ``strides`` defaults to ``pool_size`` as in Keras."""
+    pool = as_pair(pool_size, "pool_size")
+    return pool, (as_pair(strides, "strides") if strides is not None else pool)
+
+
+class MaxPool2DFunction(_PoolFunction):
+    def forward(self, x):
+        self.geometry(x)
         y, self.saved = kernels_for(x).max_pool_forward(x, self.pool, self.strides, self.pads, self.out_hw,
                                                         keep_index=self.needs_grad[0])
         return y
@@ -24,8 +38,7 @@ class MaxPool2DFunction(Function):
 
 def max_pool2d(x, pool_size=2, strides=None, padding="valid"):
     """NHWC max pooling; ``strides`` defaults to ``pool_size`` as in Keras."""
-    pool = as_pair(pool_size, "pool_size")
-    return MaxPool2DFunction(pool, as_pair(strides, "strides") if strides is not None else pool, padding)(x)
+    return MaxPool2DFunction(*_pool_args(pool_size, strides), padding)(x)
 
 
 def global_average_pool2d(x):
@@ -33,27 +46,19 @@ def global_average_pool2d(x):
     return ops.mean(x, axis=(1, 2))
 
 
-class AvgPool2DFunction(Function):
+class AvgPool2DFunction(_PoolFunction):
     """Window means; with "same" padding the padded pixels are not counted (TensorFlow's rule).
 
     One strided slice per window offset, so the same code runs on NumPy and CuPy."""
 
-    def __init__(self, pool, strides, padding):
-        self.pool, self.strides, self.padding = pool, strides, padding
-
     def _slices(self):
-        (sh, sw), (ho, wo) = self.strides, self.out_hw
-        for i in range(self.pool[0]):
-            for j in range(self.pool[1]):
-                yield (slice(None), slice(i, i + sh * (ho - 1) + 1, sh), slice(j, j + sw * (wo - 1) + 1, sw))
+        return [tap_slice(i, j, self.strides, self.out_hw) for i in range(self.pool[0]) for j in range(self.pool[1])]
 
     def forward(self, x):
         xp = get_xp(x)
-        self.pads, self.out_hw = window_geometry(x.shape[1:3], self.pool, self.strides, self.padding)
-        if min(self.out_hw) < 1:
-            raise ValueError(f"pool {self.pool} is larger than the {self.padding!r} input {tuple(x.shape[1:3])}")
-        padded = xp.pad(x, ((0, 0), *self.pads, (0, 0)))
-        ones = xp.pad(xp.ones((1, *x.shape[1:3], 1), x.dtype), ((0, 0), *self.pads, (0, 0)))
+        self.geometry(x)
+        padded = pad_nhwc(x, self.pads)
+        ones = pad_nhwc(xp.ones((1, *x.shape[1:3], 1), x.dtype), self.pads)
         total = sum(padded[s] for s in self._slices())
         self.count = sum(ones[s] for s in self._slices())
         self.in_shape = x.shape
@@ -67,7 +72,7 @@ class AvgPool2DFunction(Function):
         share = g / self.count
         for s in self._slices():
             dx[s] += share
-        return (dx[:, top:top + h, left:left + w, :],)
+        return (unpad_nhwc(dx, self.pads),)
 
 
 class GlobalMaxPool2DFunction(Function):
@@ -85,8 +90,7 @@ class GlobalMaxPool2DFunction(Function):
 
 def avg_pool2d(x, pool_size=2, strides=None, padding="valid"):
     """NHWC average pooling; ``strides`` defaults to ``pool_size`` as in Keras."""
-    pool = as_pair(pool_size, "pool_size")
-    return AvgPool2DFunction(pool, as_pair(strides, "strides") if strides is not None else pool, padding)(x)
+    return AvgPool2DFunction(*_pool_args(pool_size, strides), padding)(x)
 
 
 def global_max_pool2d(x):

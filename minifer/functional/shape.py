@@ -1,7 +1,10 @@
 """Zero padding, concatenation, spatial dropout and rescaling: the shape-level ops of Keras's FER models."""
-from .. import random
+import itertools
+
 from ..autograd import Function, as_tensor
 from ..backend import get_xp
+from ..kernels.cpu.windows import pad_nhwc, unpad_nhwc
+from .core import dropout
 
 
 class ZeroPad2DFunction(Function):
@@ -9,11 +12,10 @@ class ZeroPad2DFunction(Function):
         self.pads = pads  # ((top, bottom), (left, right))
 
     def forward(self, x):
-        return get_xp(x).pad(x, ((0, 0), *self.pads, (0, 0)))
+        return pad_nhwc(x, self.pads)
 
     def backward(self, g):
-        (top, bottom), (left, right) = self.pads
-        return (g[:, top:g.shape[1] - bottom, left:g.shape[2] - right, :],)
+        return (unpad_nhwc(g, self.pads),)
 
 
 class ConcatenateFunction(Function):
@@ -25,9 +27,7 @@ class ConcatenateFunction(Function):
         return get_xp(*arrays).concatenate(arrays, axis=self.axis)
 
     def backward(self, g):
-        xp = get_xp(g)
-        cuts = list(xp.cumsum(xp.asarray(self.sizes))[:-1].tolist()) if len(self.sizes) > 1 else []
-        return tuple(xp.split(g, cuts, axis=self.axis))
+        return tuple(get_xp(g).split(g, list(itertools.accumulate(self.sizes[:-1])), axis=self.axis))
 
 
 def zero_pad2d(x, pads):
@@ -41,13 +41,7 @@ def concatenate(tensors, axis=-1):
 
 def spatial_dropout2d(x, rate, training=False, rng=None):
     """Dropout of whole channels (one draw per image and channel), scaled by 1/(1-rate) as dropout is."""
-    if not training or rate == 0:
-        return x
-    x = as_tensor(x)
-    xp = get_xp(x.data)
-    rng = rng or random.generator()
-    keep = rng.random((x.shape[0], 1, 1, x.shape[-1]), dtype="float32") >= rate
-    return x * (xp.asarray(keep, dtype=x.dtype) * x.dtype.type(1.0 / (1.0 - rate)))
+    return dropout(x, rate, training, rng, mask_shape=(x.shape[0], 1, 1, x.shape[-1]))
 
 
 def rescale(x, scale, offset=0.0):

@@ -11,14 +11,13 @@ import os
 import numpy
 
 from ..layers.base import guard_weights
-from .atomic import atomic_save_npz
+from .atomic import atomic_save_npz, npz_path
 from .config import layer_config, layer_from_config
 from .keras_files import file_kind, load_keras_model, save_keras_model
 from .kinds import MODEL_KEY, check_kind
 from .npz import FileFormatError, NpzFile
 from .weights import assign_weights, weight_arrays
 
-CONFIG_KEY = MODEL_KEY
 FORMAT_VERSION = 1
 MAX_CONFIG_BYTES = 1 << 24  # a config of thousands of layers is well under 1 MB
 KERAS_EXTENSIONS = (".h5", ".hdf5", ".keras")
@@ -37,15 +36,13 @@ def save_model(model, path):
     if compiled is not None:
         header["compile"] = compiled
     arrays = weight_arrays(model)
-    arrays[CONFIG_KEY] = numpy.frombuffer(json.dumps(header).encode("utf-8"), dtype=numpy.uint8)
+    arrays[MODEL_KEY] = numpy.frombuffer(json.dumps(header).encode("utf-8"), dtype=numpy.uint8)
     return atomic_save_npz(path, arrays)
 
 
 def load_model(path):
     """The model in ``path`` (minifer .npz or a Keras file), opened as given; ``model.metadata`` from its header."""
-    path = os.fspath(path)
-    if not os.path.exists(path) and not path.endswith(".npz") and os.path.exists(path + ".npz"):
-        path += ".npz"  # what save_model wrote for a path without the extension
+    path = npz_path(path)  # as given, or with the .npz older versions appended
     if not os.path.exists(path):
         raise FileNotFoundError(f"no model file {path!r}")
     kind = file_kind(path)
@@ -55,7 +52,7 @@ def load_model(path):
         raise ValueError(f"{path!r} is neither a minifer .npz model nor a Keras .h5/.keras file")
     with NpzFile(path, "a minifer model file (minifer.save)") as archive:  # the path as given
         header = _read_header(archive)
-        weights = archive.without(CONFIG_KEY)
+        weights = archive.without(MODEL_KEY)
         model = _build(archive, header, weights.shapes)
         assign_weights(model, weights, repr(str(path)))
     model.metadata = header.get("metadata", {})
@@ -67,12 +64,12 @@ def load_model(path):
 def _read_header(archive):
     """The JSON header, read only after its member's header says it is a small byte string."""
     check_kind(archive.path, archive.shapes, "model")  # a weights file or checkpoint has no architecture
-    if archive.dtypes[CONFIG_KEY] != numpy.uint8 or len(archive.shapes[CONFIG_KEY]) != 1 \
-            or archive.shapes[CONFIG_KEY][0] > MAX_CONFIG_BYTES:
-        raise archive.error(f"its config is {archive.dtypes[CONFIG_KEY]} {archive.shapes[CONFIG_KEY]}, "
+    if archive.dtypes[MODEL_KEY] != numpy.uint8 or len(archive.shapes[MODEL_KEY]) != 1 \
+            or archive.shapes[MODEL_KEY][0] > MAX_CONFIG_BYTES:
+        raise archive.error(f"its config is {archive.dtypes[MODEL_KEY]} {archive.shapes[MODEL_KEY]}, "
                             f"not UTF-8 JSON bytes (at most {MAX_CONFIG_BYTES})")
     try:
-        header = json.loads(archive[CONFIG_KEY].tobytes().decode("utf-8"))
+        header = json.loads(archive[MODEL_KEY].tobytes().decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise archive.error(f"its config is not JSON ({e})") from e
     if not isinstance(header, dict) or header.get("format_version") != FORMAT_VERSION:

@@ -44,7 +44,7 @@ class Dropout(Layer):
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(**kwargs)
         if not 0 <= rate < 1:
-            raise ValueError(f"Dropout rate must be in [0, 1), got {rate}")
+            raise ValueError(f"{type(self).__name__} rate must be in [0, 1), got {rate}")
         self.rate, self.seed = rate, seed
         self.rng = None if seed is None else numpy.random.default_rng(seed)  # a checkpoint keeps its state
 

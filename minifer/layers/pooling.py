@@ -32,22 +32,20 @@ class AveragePooling2D(MaxPooling2D):
         return F.avg_pool2d(x, self.pool_size, self.strides, self.padding)
 
 
-class GlobalMaxPooling2D(Layer):
+class _GlobalPooling(Layer):
+    """(N, H, W, C) -> (N, C)."""
     input_ndim = 4
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[-1])
 
+
+class GlobalMaxPooling2D(_GlobalPooling):
     def call(self, x, training=False):
         return F.global_max_pool2d(x)
 
 
-class GlobalAveragePooling2D(Layer):
-    input_ndim = 4
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], input_shape[-1])
-
+class GlobalAveragePooling2D(_GlobalPooling):
     def call(self, x, training=False):
         return F.global_average_pool2d(x)
 

@@ -4,6 +4,7 @@ import numpy
 from .. import functional as F
 from ..autograd import ops
 from .base import Layer, _fmt
+from .core import Dropout
 
 
 class ZeroPadding2D(Layer):
@@ -100,19 +101,9 @@ class Rescaling(Layer):
         return {**super().get_config(), "scale": self.scale, "offset": self.offset}
 
 
-class SpatialDropout2D(Layer):
+class SpatialDropout2D(Dropout):
     """Drops whole feature maps in training (neighbouring pixels are too correlated for plain dropout)."""
     input_ndim = 4
 
-    def __init__(self, rate, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        if not 0 <= rate < 1:
-            raise ValueError(f"SpatialDropout2D rate must be in [0, 1), got {rate}")
-        self.rate, self.seed = rate, seed
-        self.rng = None if seed is None else numpy.random.default_rng(seed)  # a checkpoint keeps its state
-
     def call(self, x, training=False):
         return F.spatial_dropout2d(x, self.rate, training, self.rng)
-
-    def get_config(self):
-        return {**super().get_config(), "rate": self.rate, "seed": self.seed}

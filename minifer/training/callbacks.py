@@ -39,15 +39,20 @@ class _Monitor(Callback):
             return value > self.best + self.min_delta
         return value < self.best - self.min_delta
 
+    STATE = ("best", "wait")  # the attributes a checkpoint keeps; subclasses add theirs
+
     def state_dict(self):
-        return {"best": self.best, "wait": self.wait}
+        return {name: getattr(self, name) for name in self.STATE}
 
     def load_state_dict(self, state):
-        self.best, self.wait = state["best"], state["wait"]
+        for name in self.STATE:
+            setattr(self, name, state[name])
 
 
 class ReduceLROnPlateau(_Monitor):
     """Multiply the learning rate by ``factor`` after ``patience`` epochs without improvement."""
+
+    STATE = _Monitor.STATE + ("cooldown_left",)
 
     def __init__(self, monitor="val_loss", factor=0.1, patience=10, min_delta=1e-4, cooldown=0, min_lr=0.0,
                  mode="auto", verbose=0):
@@ -76,12 +81,6 @@ class ReduceLROnPlateau(_Monitor):
                 optimizer.learning_rate = new
                 self.cooldown_left, self.wait = self.cooldown, 0
 
-    def state_dict(self):
-        return {**super().state_dict(), "cooldown_left": self.cooldown_left}
-
-    def load_state_dict(self, state):
-        super().load_state_dict(state)
-        self.cooldown_left = state["cooldown_left"]
 
 
 class EarlyStopping(_Monitor):
@@ -90,6 +89,8 @@ class EarlyStopping(_Monitor):
     With ``restore_best_weights`` the best epoch's weights are put back when training ends,
     whether it stopped early or ran out of epochs (Keras 2 restores only on an early stop).
     """
+
+    STATE = _Monitor.STATE + ("best_epoch",)
 
     def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, mode="auto", restore_best_weights=False,
                  verbose=0):
@@ -119,12 +120,6 @@ class EarlyStopping(_Monitor):
                 print(f"Restoring the weights of epoch {self.best_epoch + 1} (best {self.monitor}).")
             self.model.set_weights(self.best_weights)
 
-    def state_dict(self):
-        return {**super().state_dict(), "best_epoch": self.best_epoch}
-
-    def load_state_dict(self, state):
-        super().load_state_dict(state)
-        self.best_epoch = state["best_epoch"]
 
     def arrays(self):
         return {str(i): w for i, w in enumerate(self.best_weights or [])}

@@ -9,8 +9,8 @@ import os
 
 import numpy
 
-from ..io import NpzFile, assign_weights, atomic_write, weight_arrays
-from ..io.kinds import check_kind
+from ..io import NpzFile, assign_weights, atomic_save_npz, weight_arrays
+from ..io.kinds import CHECKPOINT_KEY, check_kind
 
 
 def save_checkpoint(path, model, optimizer, state, arrays=None):
@@ -19,10 +19,9 @@ def save_checkpoint(path, model, optimizer, state, arrays=None):
     payload.update({f"optimizer/{k}": v for k, v in optimizer_state.pop("slots").items()})
     payload.update(arrays or {})
     state = {**state, "optimizer": optimizer_state}
-    payload["state"] = numpy.frombuffer(json.dumps(state).encode("utf-8"), dtype=numpy.uint8)
+    payload[CHECKPOINT_KEY] = numpy.frombuffer(json.dumps(state).encode("utf-8"), dtype=numpy.uint8)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with atomic_write(os.fspath(path), "wb") as f:
-        numpy.savez(f, **payload)
+    atomic_save_npz(path, payload)
 
 
 def load_checkpoint(path, model, optimizer):
@@ -31,9 +30,9 @@ def load_checkpoint(path, model, optimizer):
     if not os.path.exists(path):
         raise FileNotFoundError(f"no checkpoint at {path}")
     with NpzFile(path, "a training checkpoint") as archive:  # a damaged file: FileFormatError naming it
+        check_kind(path, archive.shapes, "checkpoint")  # another kind of file is refused before it is read
         arrays = dict(archive)
-    check_kind(path, arrays, "checkpoint")
-    state = json.loads(arrays.pop("state").tobytes().decode("utf-8"))
+    state = json.loads(arrays.pop(CHECKPOINT_KEY).tobytes().decode("utf-8"))
     weights = {k[len("weights/"):]: arrays.pop(k) for k in list(arrays) if k.startswith("weights/")}
     assign_weights(model, weights, source=path)
     slots = {k[len("optimizer/"):]: arrays.pop(k) for k in list(arrays) if k.startswith("optimizer/")}

@@ -42,15 +42,18 @@ class Loss:
 
 class SparseCategoricalCrossentropy(Loss):
     name = "sparse_categorical_crossentropy"
+    label_ndim, takes = 1, "class indices of shape (N,)"
+    instead = "use loss='categorical_crossentropy' for one-hot or soft targets"
 
     def __init__(self, from_logits=False, label_smoothing=0.0):
         self.from_logits, self.label_smoothing = from_logits, float(label_smoothing)
 
     def labels(self, y, output_shape):
+        """Class indices or targets (``class_labels``), of the kind this loss reads, else Keras's error."""
         y = class_labels(y)
-        if y.ndim != 1:
-            raise ValueError(f"loss 'sparse_categorical_crossentropy' takes class indices of shape (N,), got labels "
-                             f"of shape {y.shape}: use loss='categorical_crossentropy' for one-hot or soft targets")
+        if y.ndim != self.label_ndim:
+            kind = "labels" if self.label_ndim == 1 else "class indices"
+            raise ValueError(f"loss '{self.name}' takes {self.takes}, got {kind} of shape {y.shape}: {self.instead}")
         return y
 
     def __call__(self, y_true, y_pred, sample_weight=None):
@@ -62,13 +65,8 @@ class SparseCategoricalCrossentropy(Loss):
 
 class CategoricalCrossentropy(SparseCategoricalCrossentropy):
     name = "categorical_crossentropy"
-
-    def labels(self, y, output_shape):
-        y = class_labels(y)
-        if y.ndim != 2:
-            raise ValueError(f"loss 'categorical_crossentropy' takes one-hot or soft targets of shape (N, classes), "
-                             f"got class indices of shape {y.shape}: use loss='sparse_categorical_crossentropy'")
-        return y
+    label_ndim, takes = 2, "one-hot or soft targets of shape (N, classes)"
+    instead = "use loss='sparse_categorical_crossentropy'"
 
 
 def _abs(x):
