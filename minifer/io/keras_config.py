@@ -20,8 +20,8 @@ MODEL_CLASSES = ("Model", "Functional", "Sequential")
 # values that change the computation, which minifer does not implement: key -> values that are fine
 _MUST_BE = {"data_format": (None, "channels_last"), "dilation_rate": (1, [1, 1]), "groups": (1,),
             "noise_shape": (None,), "keepdims": (None, False), "max_value": (None,), "threshold": (None, 0, 0.0),
-            "center": (True,), "scale": (True, None), "renorm": (None, False)}
-_SCALE_LAYERS = ("Rescaling",)  # where "scale" is a number, not BatchNormalization's switch
+            "renorm": (None, False)}
+_MUST_BE_BY_CLASS = {"BatchNormalization": {"center": (True,), "scale": (True, None)}}  # switches of this class only
 
 
 class KerasFormatError(ValueError):
@@ -104,8 +104,8 @@ def minifer_layer(entry, where):
     if class_name == "ReLU" and config.get("negative_slope") not in (None, 0, 0.0):
         raise KerasFormatError(f"{where}: ReLU layer '{name}' has negative_slope={config['negative_slope']!r}; "
                                "use LeakyReLU")
-    for key, fine in _MUST_BE.items():
-        if key in config and not (key == "scale" and class_name in _SCALE_LAYERS) and _plain(config[key]) not in fine:
+    for key, fine in {**_MUST_BE, **_MUST_BE_BY_CLASS.get(class_name, {})}.items():
+        if key in config and _plain(config[key]) not in fine:
             raise KerasFormatError(f"{where}: {class_name} layer '{name}' has {key}={config[key]!r}, "
                                    f"which minifer does not implement")
     if class_name == "InputLayer":
