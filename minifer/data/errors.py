@@ -94,19 +94,20 @@ class LoadReport:
     whose face was not found and were centre-cropped instead.
     """
 
-    skipped: list = field(default_factory=list)
-    fallbacks: list = field(default_factory=list)
-    n_skipped: int = 0
-    n_fallbacks: int = 0
+    skipped_problems: Problems = field(default_factory=Problems)
+    fallback_problems: Problems = field(default_factory=Problems)
     from_cache: bool = False
+
+    skipped = property(lambda self: self.skipped_problems.messages)
+    n_skipped = property(lambda self: self.skipped_problems.count)
+    fallbacks = property(lambda self: self.fallback_problems.messages)
+    n_fallbacks = property(lambda self: self.fallback_problems.count)
 
     def add(self, skipped, fallbacks=None):
         """Record the ``Problems`` of one load."""
-        self.n_skipped += skipped.count
-        self.skipped = (self.skipped + skipped.messages)[:MAX_MESSAGES]
+        self.skipped_problems.extend(skipped)
         if fallbacks is not None:
-            self.n_fallbacks += fallbacks.count
-            self.fallbacks = (self.fallbacks + fallbacks.messages)[:MAX_MESSAGES]
+            self.fallback_problems.extend(fallbacks)
 
 
 def report_problems(source, skipped, fallbacks, from_cache, report):
