@@ -135,12 +135,17 @@ class Evaluator:
         values = [logs[name] for name in self.metrics_names]
         return values[0] if len(values) == 1 else values
 
+    def _batch_result(self, loss, sums, x, return_dict):
+        """One batch's figures (its mean loss and metric sums), shaped as ``evaluate``'s."""
+        n = length(x)
+        return self._result(self._logs(loss * n, sums, n), return_dict)
+
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Loss and metrics of one batch in inference mode, shaped as ``evaluate``'s."""
         self._require_compiled("test_on_batch")
         with no_grad():
             loss, sums = self._loss(x, y, sample_weight, training=False)
-        return self._result(self._logs(float(loss.data) * length(x), sums, length(x)), return_dict)
+        return self._batch_result(float(loss.data), sums, x, return_dict)
 
     def predict_on_batch(self, x):
         """The outputs for one batch in inference mode, as a NumPy array (a list, one per output,

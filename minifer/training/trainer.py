@@ -42,7 +42,7 @@ class Trainer(Evaluator):
         update) shaped as ``evaluate``'s, as Keras does."""
         self._require_compiled("train_on_batch")
         loss, sums = self._train_step(x, y, sample_weight)
-        return self._result(self._logs(loss * length(x), sums, length(x)), return_dict)
+        return self._batch_result(loss, sums, x, return_dict)
 
     def _train_step(self, x, y, sample_weight):
         """One update; returns (loss, metric sums). A step that fails (a bad label, a loss or a
