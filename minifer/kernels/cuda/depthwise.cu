@@ -50,11 +50,9 @@ extern "C" __global__ void depthwise_backward_input(const scalar_t* __restrict__
     const long long total = (long long)N * H * W * C;
     for (long long idx = blockIdx.x * (long long)blockDim.x + threadIdx.x; idx < total;
          idx += (long long)blockDim.x * gridDim.x) {
-        long long t = idx;
-        const int c = (int)(t % C); t /= C;
-        const int v = (int)(t % W); t /= W;
-        const int h = (int)(t % H);
-        const long long n = t / H;
+        long long n;
+        int h, v, c;
+        split_nhwc(idx, H, W, C, n, h, v, c);
         scalar_t acc = 0;
         for_each_window(h, v, KH, KW, SH, SW, PT, PL, HO, WO, [&](int i, int j, int oh, int ow) {
             const scalar_t* gp = g + ((n * HO + oh) * WO + ow) * CM + (long long)c * M;

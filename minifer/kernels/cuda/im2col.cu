@@ -41,11 +41,9 @@ extern "C" __global__ void col2im(const scalar_t* __restrict__ cols, scalar_t* _
     const long long total = (long long)N * H * W * C;
     for (long long idx = blockIdx.x * (long long)blockDim.x + threadIdx.x; idx < total;
          idx += (long long)blockDim.x * gridDim.x) {
-        long long t = idx;
-        const int c = (int)(t % C); t /= C;
-        const int w = (int)(t % W); t /= W;
-        const int h = (int)(t % H);
-        const long long n = t / H;
+        long long n;
+        int h, w, c;
+        split_nhwc(idx, H, W, C, n, h, w, c);
         scalar_t acc = 0;
         for_each_window(h, w, KH, KW, SH, SW, PT, PL, HO, WO, [&](int i, int j, int oh, int ow) {
             acc += cols[((n * HO + oh) * WO + ow) * K + ((long long)i * KW + j) * C + c];

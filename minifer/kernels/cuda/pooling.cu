@@ -18,11 +18,9 @@ extern "C" __global__ void max_pool_forward(const scalar_t* __restrict__ x,
     const long long total = (long long)N * HO * WO * C;
     for (long long idx = blockIdx.x * (long long)blockDim.x + threadIdx.x; idx < total;
          idx += (long long)blockDim.x * gridDim.x) {
-        long long t = idx;
-        const int c = (int)(t % C);   t /= C;
-        const int ow = (int)(t % WO); t /= WO;
-        const int oh = (int)(t % HO);
-        const long long n = t / HO;
+        long long n;
+        int oh, ow, c;
+        split_nhwc(idx, HO, WO, C, n, oh, ow, c);
         scalar_t best = (scalar_t)__int_as_float(0xff800000);  // -inf
         int arg = -1;
         for (int tap = 0; tap < PH * PW; ++tap) {
@@ -49,11 +47,9 @@ extern "C" __global__ void max_pool_backward(const scalar_t* __restrict__ g,
     const long long total = (long long)N * H * W * C;
     for (long long idx = blockIdx.x * (long long)blockDim.x + threadIdx.x; idx < total;
          idx += (long long)blockDim.x * gridDim.x) {
-        long long t = idx;
-        const int c = (int)(t % C); t /= C;
-        const int w = (int)(t % W); t /= W;
-        const int h = (int)(t % H);
-        const long long n = t / H;
+        long long n;
+        int h, w, c;
+        split_nhwc(idx, H, W, C, n, h, w, c);
         scalar_t acc = 0;
         for_each_window(h, w, PH, PW, SH, SW, PT, PL, HO, WO, [&](int i, int j, int oh, int ow) {
             const long long o = ((n * HO + oh) * WO + ow) * C + c;

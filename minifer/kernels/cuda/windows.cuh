@@ -1,9 +1,19 @@
-// The one loop every gather-style backward kernel shares: the windows that read input pixel
-// (h, w). Tap i of output row oh reads input row oh*SH + i - PT, so pixel row h is read by
+// What the kernels share: split_nhwc, the (n, y, x, c) of a thread's flat index into an
+// (N, Y, X, C) array; and for_each_window, the one loop every gather-style backward kernel
+// shares: the windows that read input pixel (h, w). Tap i of output row oh reads input row oh*SH + i - PT, so pixel row h is read by
 // the taps i = (h + PT) % SH, then every SH-th, at oh = (h + PT - i) / SH, while oh is in
 // [0, HO); the same for columns. body(i, j, oh, ow) runs once for each such (tap, window).
 #ifndef MINIFER_WINDOWS_CUH
 #define MINIFER_WINDOWS_CUH
+
+__device__ __forceinline__ void split_nhwc(long long idx, int Y, int X, int C,
+                                           long long& n, int& y, int& x, int& c)
+{
+    c = (int)(idx % C); idx /= C;
+    x = (int)(idx % X); idx /= X;
+    y = (int)(idx % Y);
+    n = idx / Y;
+}
 
 template <class Body>
 __device__ __forceinline__ void for_each_window(int h, int w, int KH, int KW, int SH, int SW,
