@@ -26,10 +26,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy
 
+from .heap import keep_freed_memory
+
 _threads = None  # None: read from the environment on first use
 _pool = None
 _pool_lock = threading.Lock()
 _blas = None  # (get, set) of NumPy's OpenBLAS thread count, found on first use
+_local = threading.local()  # .serial: this thread's kernels run unsplit (``serial()``)
 
 
 def default_threads():
@@ -40,11 +43,26 @@ def default_threads():
 
 
 def num_threads():
-    """How many threads minifer's CPU kernels split their work over (the environment is read once)."""
+    """How many threads minifer's CPU kernels split their work over (the environment is read once;
+    1 inside ``serial()``)."""
     global _threads
+    if getattr(_local, "serial", False):
+        return 1
     if _threads is None:
         _threads = default_threads()
     return _threads
+
+
+@contextlib.contextmanager
+def serial():
+    """Kernels called on this thread inside the block run on it alone: for a caller that splits
+    the work over the threads itself (an inference plan runs whole images per thread), with
+    OpenBLAS on one thread already (``for_ranges``)."""
+    previous, _local.serial = getattr(_local, "serial", False), True
+    try:
+        yield
+    finally:
+        _local.serial = previous
 
 
 def set_num_threads(n):
@@ -108,9 +126,11 @@ def blas_single_thread():
 
 
 def serial_blas(kernel):
-    """``kernel`` with OpenBLAS on one thread while it runs, when the pool is on."""
+    """``kernel`` with OpenBLAS on one thread while it runs, when the pool is on (and, from the
+    first call on, freed arrays kept in the heap: ``heap.py``)."""
     @functools.wraps(kernel)
     def run(*args, **kwargs):
+        keep_freed_memory()
         if num_threads() < 2:
             return kernel(*args, **kwargs)
         with blas_single_thread():
