@@ -133,8 +133,9 @@ def test_fit_evaluate_predict_take_a_sequence_and_a_generator(data):
     model = small_model()
     model.fit(Batches(x, y, 16), epochs=2, validation_data=Batches(x, y, 32), verbose=0)
     assert model.evaluate(Batches(x, y, 32), verbose=0) == pytest.approx(model.evaluate(x, y, verbose=0))
+    # batches of 10 and of 96 split the GEMMs differently: float32 rounding, no more
     numpy.testing.assert_allclose(model.predict(Batches(x, y, 10), verbose=0), model.predict(x, verbose=0),
-                                  rtol=1e-6)
+                                  rtol=1e-6, atol=1e-8)
 
     def forever():
         while True:

@@ -43,6 +43,22 @@ class Tensor:
         self.creator = None
         self.name = name
 
+    # -- the data, and how often it was replaced ---------------------------------
+    version = 0
+
+    @property
+    def data(self):
+        return self._data
+
+    @data.setter
+    def data(self, array):
+        """Every change minifer makes to a weight goes through here (``assign``, the optimizers'
+        ``p.data -= ...``, BatchNorm's statistics), so ``version`` tells a cache built from the
+        data (an inference plan's folded weights) that it is stale. Writing into the array itself
+        (``t.data[...] = v``) is not seen: assign a new array instead."""
+        self._data = array
+        self.version += 1
+
     # -- array-like properties -------------------------------------------------
     shape = property(lambda self: self.data.shape)
     ndim = property(lambda self: self.data.ndim)

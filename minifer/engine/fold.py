@@ -20,7 +20,7 @@ FOLDABLE = ("Conv2D", "PointwiseConv2D", "SeparableConv2D", "DepthwiseConv2D", "
 
 def fold_batchnorm(model):
     config = model_config(model)
-    folds = _foldable(config)  # batch norm name -> producer name
+    folds = {bn.name: producer.name for bn, producer in foldable(model).items()}
     producers = set(folds.values())
     rename = {(bn, 0, 0): [producer, 0, 0] for bn, producer in folds.items()}
     layers = []
@@ -39,7 +39,7 @@ def fold_batchnorm(model):
     for layer in folded.layers:
         weights = model.get_layer(layer.name).get_weights()
         if layer.name in bn_of:
-            weights = _folded_weights(model.get_layer(layer.name), weights, model.get_layer(bn_of[layer.name]))
+            weights = folded_weights(model.get_layer(layer.name), weights, model.get_layer(bn_of[layer.name]))
         layer.set_weights(weights)
     return folded
 
@@ -48,37 +48,30 @@ def _is_ref(item):
     return isinstance(item, list) and len(item) == 3 and isinstance(item[0], str)
 
 
-def _refs(item):
-    return [item] if _is_ref(item) else [r for sub in item for r in _refs(sub)]
-
-
 def _renamed(item, rename):
     if _is_ref(item):
         return list(rename.get(tuple(item), item))
     return [_renamed(sub, rename) for sub in item]
 
 
-def _foldable(config):
-    entries = {e["config"]["name"]: e for e in config["layers"]}
-    readers = {}
-    for entry in config["layers"]:
-        for ref in _refs(entry["inbound_nodes"]):
-            readers[tuple(ref)] = readers.get(tuple(ref), 0) + 1
-    for ref in _refs(config["output_layers"]):
-        readers[tuple(ref)] = readers.get(tuple(ref), 0) + 1
+def foldable(model):
+    """{BatchNormalization layer: the layer it folds into} for every batch norm of ``model`` that
+    folds: called once, on the output of a FOLDABLE layer called once, without activation,
+    whose output nothing else reads (``fold_batchnorm`` and the inference plan share this rule)."""
     folds = {}
-    for entry in config["layers"]:
-        calls = entry["inbound_nodes"]
-        if entry["class_name"] != "BatchNormalization" or len(calls) != 1 or not _is_ref(calls[0]):
+    for node in model._nodes:
+        bn = node.layer
+        if type(bn).__name__ != "BatchNormalization" or len(model.model_nodes(bn)) != 1 or len(node.inbound) != 1:
             continue
-        producer = entries[calls[0][0]]
-        if (producer["class_name"] in FOLDABLE and len(producer["inbound_nodes"]) == 1
-                and readers[tuple(calls[0])] == 1 and producer["config"].get("activation") in (None, "linear")):
-            folds[entry["config"]["name"]] = calls[0][0]
+        tensor = node.inbound[0]
+        producer = tensor.layer
+        if (type(producer).__name__ in FOLDABLE and len(model.model_nodes(producer)) == 1
+                and model._uses[tensor] == 1 and getattr(producer, "activation", None) in (None, "linear")):
+            folds[bn] = producer
     return folds
 
 
-def _folded_weights(producer, weights, bn):
+def folded_weights(producer, weights, bn):
     """The producer's weights with ``bn`` folded in: its last kernel scaled per output channel, a bias."""
     gamma, beta, mean, var = (numpy.asarray(w, numpy.float64) for w in bn.get_weights())
     scale = gamma / numpy.sqrt(var + bn.epsilon)

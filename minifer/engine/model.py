@@ -19,6 +19,7 @@ from ..training.source import scale_01
 from ..training.structure import ordered
 from . import summary as _summary
 from .fold import fold_batchnorm
+from .plan import InferencePlan
 
 
 class Model(Trainer, Layer):
@@ -140,6 +141,23 @@ class Model(Trainer, Layer):
         if self.optimizer is not None:
             self.optimizer.to(device)
         return self
+
+    _plan = None
+
+    def inference_plan(self):
+        """This model compiled for prediction (``plan.py``): BatchNorms folded, one prepared step per
+        layer, a batch split by images over the threads. Built on first use and again whenever
+        the weights have changed since (training, ``set_weights``, loading)."""
+        if self._plan is None or not self._plan.is_current():
+            self._plan = InferencePlan(self)
+        return self._plan
+
+    def predict_on_batch(self, x):
+        """The outputs for one batch in inference mode, as a NumPy array (a list, one per output,
+        for a model with several); on the CPU through ``inference_plan()``."""
+        if self.device != "cpu":
+            return super().predict_on_batch(x)
+        return self.inference_plan()(x)
 
     def fold_batchnorm(self):
         """An equivalent inference model with each foldable BatchNormalization folded into the

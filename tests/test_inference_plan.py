@@ -1,0 +1,113 @@
+"""Model.predict's inference plan: the same outputs as running the layers, whatever the graph, the
+batch, the threads; rebuilt when the weights change; the caller's arrays left alone."""
+import numpy
+import pytest
+from test_fold_batchnorm import with_statistics
+
+import minifer
+from minifer import layers as L
+from minifer.kernels.cpu import parallel
+
+
+@pytest.fixture
+def threads():
+    """Run with ``threads(n)`` threads; the count is put back after the test."""
+    before = parallel.num_threads()
+    yield parallel.set_num_threads
+    parallel.set_num_threads(before)
+
+
+def reference(model, x):
+    """The outputs through the layers themselves (Tensors, Functions, unfolded BatchNorms)."""
+    out = model(x)
+    return [o.numpy() for o in out] if isinstance(out, list) else out.numpy()
+
+
+@pytest.mark.parametrize("name", ["arch1", "arch2", "arch3", "arch4"])
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_the_papers_networks_predict_as_their_layers_do(name, n_threads, threads):
+    threads(n_threads)
+    model = with_statistics(minifer.models.get(name), seed=1)
+    rng = numpy.random.default_rng(2)
+    for batch in (1, 3, 70):  # one image; fewer than a slice; several slices per thread
+        x = rng.random((batch, 48, 48, 1), dtype=numpy.float32)
+        numpy.testing.assert_allclose(model.predict(x, verbose=0), reference(model, x), rtol=1e-4, atol=1e-6)
+
+
+def branchy_model():
+    """Layers the plan has no step for, shared layers, two inputs and two outputs, a batch norm
+    after an activation (not folded), in-place candidates read twice."""
+    a, b = minifer.Input((9, 9, 2), name="a"), minifer.Input((9, 9, 2), name="b")
+    conv = L.Conv2D(4, 3, padding="same", activation="relu")
+    x = L.Concatenate()([conv(a), conv(b)])  # one layer called twice
+    x = L.BatchNormalization()(x)  # after an activation: stays a batch norm
+    r = L.ReLU()(x)
+    x = L.Add()([r, x])  # x is read by ReLU and Add: neither may write into it
+    x = L.ZeroPadding2D(1)(x)
+    x = L.SeparableConv2D(5, 3, strides=2, activation="tanh")(x)
+    x = L.LeakyReLU(0.1)(L.BatchNormalization()(L.DepthwiseConv2D(3, depth_multiplier=2, padding="same")(x)))
+    x = L.AveragePooling2D(2, padding="same")(L.MaxPooling2D(2, strides=1)(x))
+    head = L.Dense(6, activation="sigmoid")(L.Dropout(0.5)(L.Flatten()(x)))
+    probs = L.Activation("softmax")(L.BatchNormalization()(L.Dense(3)(L.GlobalAveragePooling2D()(x))))
+    return with_statistics(minifer.Model([a, b], [probs, head]), seed=4)
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_any_graph_predicts_as_its_layers_do(n_threads, threads):
+    threads(n_threads)
+    model = branchy_model()
+    rng = numpy.random.default_rng(5)
+    x = [rng.random((40, 9, 9, 2), dtype=numpy.float32) for _ in range(2)]
+    kept = [a.copy() for a in x]
+    got, want = model.predict(x, verbose=0), reference(model, x)
+    for g, w in zip(got, want):
+        numpy.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-6)
+    for a, b in zip(x, kept):
+        numpy.testing.assert_array_equal(a, b)  # nothing written into the caller's arrays
+
+
+def test_float64_models_stay_float64():
+    minifer.random.seed(0)
+    inputs = minifer.Input((6, 6, 1), dtype="float64")
+    model = minifer.Model(inputs, L.Dense(2)(L.Flatten()(L.BatchNormalization()(L.Conv2D(3, 3)(inputs)))))
+    model = with_statistics(model, seed=1)
+    x = numpy.random.default_rng(2).random((4, 6, 6, 1))
+    got = model.predict(x, verbose=0)
+    assert got.dtype == numpy.float64
+    numpy.testing.assert_allclose(got, reference(model, x), rtol=1e-12)
+
+
+def test_the_plan_follows_the_weights():
+    model = with_statistics(minifer.models.arch1(), seed=1)
+    x = numpy.random.default_rng(3).random((2, 48, 48, 1), dtype=numpy.float32)
+    plan = model.inference_plan()
+    before = model.predict(x, verbose=0)
+    assert model.inference_plan() is plan  # nothing changed: no rebuild
+    model.compile("adam")
+    model.fit(x, numpy.array([0, 1]), epochs=1, verbose=0)  # optimizer steps and BatchNorm statistics
+    after = model.predict(x, verbose=0)
+    assert model.inference_plan() is not plan
+    assert numpy.abs(after - before).max() > 1e-4
+    numpy.testing.assert_allclose(after, reference(model, x), rtol=1e-4, atol=1e-6)
+    weights = model.get_weights()
+    weights[-1] = weights[-1] + 1.0  # the head's bias
+    model.set_weights(weights)
+    numpy.testing.assert_allclose(model.predict(x, verbose=0), reference(model, x), rtol=1e-4, atol=1e-6)
+
+
+def test_every_change_minifer_makes_to_a_tensor_bumps_its_version():
+    t = minifer.Tensor(numpy.ones(3))
+    seen = [t.version]
+    t.data -= 1  # how the optimizers update
+    seen.append(t.version)
+    t.assign(numpy.zeros(3))  # how weights are loaded
+    seen.append(t.version)
+    assert seen[0] < seen[1] < seen[2]
+
+
+def test_inside_serial_the_kernels_do_not_split(threads):
+    threads(2)
+    with parallel.serial():
+        assert parallel.num_threads() == 1
+        assert parallel.for_ranges(lambda a, b: (a, b), numpy, 0, 10) == [(0, 10)]
+    assert parallel.num_threads() == 2
