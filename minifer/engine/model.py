@@ -128,8 +128,10 @@ class Model(Trainer, Layer):
     @property
     def device(self):
         """Where the weights live ("cpu" or "gpu"); inputs are moved there."""
-        weights = self.weights
-        return weights[0].device if weights else get_device()
+        for layer in self.layers:  # the first weight tells (not ``weights``: every batch asks)
+            for w in layer.weights:
+                return w.device
+        return get_device()
 
     def to(self, device):
         """Move the weights (BatchNorm statistics included), their gradients and the optimizer's
@@ -155,9 +157,8 @@ class Model(Trainer, Layer):
     def predict_on_batch(self, x):
         """The outputs for one batch in inference mode, as a NumPy array (a list, one per output,
         for a model with several); on the CPU through ``inference_plan()``."""
-        if self.device != "cpu":
-            return super().predict_on_batch(x)
-        return self.inference_plan()(x)
+        plan = self.inference_plan()
+        return plan(x) if plan.device == "cpu" else super().predict_on_batch(x)
 
     def fold_batchnorm(self):
         """An equivalent inference model with each foldable BatchNormalization folded into the

@@ -7,7 +7,7 @@ copy); "gemm": 1x1 stride-1 convolutions as one plain GEMM on the input; "im2col
 from ...backend import get_xp
 from .im2col import COLS_BUDGET, im2col_conv, im2col_conv_backward
 from .shifts import shift_conv, shift_conv_backward, use_shifts
-from .windows import pad_nhwc, unpad_nhwc
+from .windows import contiguous, pad_nhwc, unpad_nhwc
 
 CONV_PATHS = ("shift", "gemm", "im2col")
 
@@ -30,7 +30,7 @@ def conv2d_forward(x, w, b, strides, pads, out_hw, path, budget=COLS_BUDGET):
         saved = pad_nhwc(x, pads)
         if path == "shift":  # the bias added while the strided corner is copied out
             grid = shift_conv(saved, w, out_hw)
-            return (xp.add(grid, b) if b is not None else xp.ascontiguousarray(grid)), saved
+            return contiguous(grid, b), saved
         y = im2col_conv(saved, w, strides, out_hw, budget).reshape(n, *out_hw, f)
     if b is not None:
         y += b
@@ -51,4 +51,4 @@ def conv2d_backward(g, saved, w, x_shape, w_shape, strides, pads, out_hw, path, 
         dxpad, dw = shift_conv_backward(g, saved, w, padded_shape, w_shape)
     else:
         dxpad, dw = im2col_conv_backward(g2, saved, w, padded_shape, w_shape, strides, out_hw, budget)
-    return (unpad_nhwc(dxpad, pads) if dxpad is not None else None), dw
+    return (contiguous(unpad_nhwc(dxpad, pads)) if dxpad is not None else None), dw

@@ -10,7 +10,7 @@ from ...backend import get_xp
 from .columns import add_parts
 from .parallel import for_ranges
 from .shifts import tap_offsets
-from .windows import pad_nhwc, tap_slice, unpad_nhwc
+from .windows import contiguous, pad_nhwc, tap_slice, unpad_nhwc
 
 BLOCK = 65536  # elements per block
 
@@ -87,8 +87,7 @@ def depthwise_forward(x, w, b, strides, pads, out_hw):
     grid = xp.empty((flat.shape[0], c * m), dtype=x.dtype)
     # grid rows from ``rows`` on are never read: no output pixel lies there
     shifted_mac(flat, shifts, w.reshape(kh * kw, c * m), grid, flat.shape[0] - shifts[-1])
-    y = grid.reshape(n, hp, wp, c * m)[tap_slice(0, 0, strides, out_hw)]
-    return (xp.add(y, b) if b is not None else xp.ascontiguousarray(y)), flat
+    return contiguous(grid.reshape(n, hp, wp, c * m)[tap_slice(0, 0, strides, out_hw)], b), flat
 
 
 def depthwise_backward(g, saved, w, x_shape, w_shape, strides, pads, out_hw):
@@ -100,15 +99,20 @@ def depthwise_backward(g, saved, w, x_shape, w_shape, strides, pads, out_hw):
     shifts = tap_offsets((kh, kw), wp)
     last, total = shifts[-1], n * hp * wp
     # g on the padded grid (zeros where no output pixel is), after ``last`` zero rows
-    gg = xp.zeros((last + total, c * m), dtype=g.dtype)
-    gg[last:].reshape(n, hp, wp, c * m)[tap_slice(0, 0, strides, out_hw)] = g
+    if tuple(strides) == (1, 1):
+        gg = xp.empty((last + total, c * m), dtype=g.dtype)
+        gg[:last] = 0
+        pad_nhwc(g, ((0, hp - out_hw[0]), (0, wp - out_hw[1])), out=gg[last:].reshape(n, hp, wp, c * m))
+    else:
+        gg = xp.zeros((last + total, c * m), dtype=g.dtype)
+        gg[last:].reshape(n, hp, wp, c * m)[tap_slice(0, 0, strides, out_hw)] = g
     dx = dw = None
     if w is not None:
         dflat = xp.empty((total, c * m), dtype=g.dtype)
         shifted_mac(gg, [last - s for s in shifts], w.reshape(kh * kw, c * m), dflat, total)
         if m > 1:
             dflat = dflat.reshape(total, c, m).sum(axis=2)
-        dx = unpad_nhwc(dflat.reshape(n, hp, wp, c), pads)
+        dx = contiguous(unpad_nhwc(dflat.reshape(n, hp, wp, c), pads))
     if saved is not None:
         dw = shifted_dot(saved, shifts, gg[last:], total - last).reshape(w_shape)
     return dx, dw

@@ -14,6 +14,7 @@ which OpenBLAS runs a GEMM on the calling thread instead of waking its own threa
 from ...backend import get_xp
 from .columns import add_parts
 from .parallel import for_ranges
+from .windows import pad_nhwc
 
 SINGLE_THREAD_MNK = 65536 * 4  # OpenBLAS's GEMM_MULTITHREAD_THRESHOLD (4) x SMP_THRESHOLD_MIN
 MAX_ROWS = 8192
@@ -95,8 +96,9 @@ def shift_conv_backward(g, xpad, w, padded_shape, w_shape, rows=None):
     last = shifts[-1]
     total = n * hp * wp
     # g on the padded grid (zeros outside Ho x Wo), after ``last`` leading zero rows
-    gg = xp.zeros((last + total, f), dtype=g.dtype)
-    gg[last:].reshape(n, hp, wp, f)[:, :g.shape[1], :g.shape[2]] = g
+    gg = xp.empty((last + total, f), dtype=g.dtype)
+    gg[:last] = 0
+    pad_nhwc(g, ((0, hp - g.shape[1]), (0, wp - g.shape[2])), out=gg[last:].reshape(n, hp, wp, f))
     dxpad = dw = None
     if w is not None:
         dxpad = xp.empty((total, c), dtype=g.dtype)
