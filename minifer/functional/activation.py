@@ -10,11 +10,11 @@ from ..kernels import kernels_for
 
 class ReLUFunction(Function):
     def forward(self, x):
-        y, self.positive = kernels_for(x).relu_forward(x, keep_mask=self.needs_grad[0])
+        y, self.saved = kernels_for(x).relu_forward(x, keep_input=self.needs_grad[0])
         return y
 
     def backward(self, g):
-        return (kernels_for(g).relu_backward(g, self.positive),)
+        return (kernels_for(g).relu_backward(g, self.saved),)
 
 
 class SoftmaxFunction(Function):

@@ -4,7 +4,6 @@
 copy); "gemm": 1x1 stride-1 convolutions as one plain GEMM on the input; "im2col": the rest
 (``im2col.py``). All three give the same result; ``conv2d_path`` picks the fastest.
 """
-from ...backend import get_xp
 from .im2col import COLS_BUDGET, im2col_conv, im2col_conv_backward
 from .shifts import shift_conv, shift_conv_backward, use_shifts
 from .windows import contiguous, pad_nhwc, unpad_nhwc
@@ -20,21 +19,19 @@ def conv2d_path(x_shape, kernel, strides):
 
 def conv2d_forward(x, w, b, strides, pads, out_hw, path, budget=COLS_BUDGET):
     """(y, saved): y = conv(x, w) + b as contiguous (N, Ho, Wo, F); ``saved`` is what
-    ``conv2d_backward`` reads (the padded input, or the input itself for "gemm")."""
-    xp = get_xp(x)
+    ``conv2d_backward`` reads: the input itself, which the graph keeps anyway (backward pads it
+    again rather than keep a padded copy alive: ARCH-1 at batch 256, 150 MiB for 2% of a step)."""
     n, f = x.shape[0], w.shape[3]
     if path == "gemm":
         y = (x.reshape(-1, x.shape[3]) @ w.reshape(-1, f)).reshape(n, *out_hw, f)
-        saved = x
     else:
-        saved = pad_nhwc(x, pads)
+        xpad = pad_nhwc(x, pads)
         if path == "shift":  # the bias added while the strided corner is copied out
-            grid = shift_conv(saved, w, out_hw)
-            return contiguous(grid, b), saved
-        y = im2col_conv(saved, w, strides, out_hw, budget).reshape(n, *out_hw, f)
+            return contiguous(shift_conv(xpad, w, out_hw), b), x
+        y = im2col_conv(xpad, w, strides, out_hw, budget).reshape(n, *out_hw, f)
     if b is not None:
         y += b
-    return y, saved
+    return y, x
 
 
 def conv2d_backward(g, saved, w, x_shape, w_shape, strides, pads, out_hw, path, budget=COLS_BUDGET):
@@ -47,8 +44,9 @@ def conv2d_backward(g, saved, w, x_shape, w_shape, strides, pads, out_hw, path, 
         return dx, dw
     (top, bottom), (left, right) = pads
     padded_shape = (x_shape[0], x_shape[1] + top + bottom, x_shape[2] + left + right, c)
+    xpad = pad_nhwc(saved, pads) if saved is not None else None
     if path == "shift":
-        dxpad, dw = shift_conv_backward(g, saved, w, padded_shape, w_shape)
+        dxpad, dw = shift_conv_backward(g, xpad, w, padded_shape, w_shape)
     else:
-        dxpad, dw = im2col_conv_backward(g2, saved, w, padded_shape, w_shape, strides, out_hw, budget)
+        dxpad, dw = im2col_conv_backward(g2, xpad, w, padded_shape, w_shape, strides, out_hw, budget)
     return (contiguous(unpad_nhwc(dxpad, pads)) if dxpad is not None else None), dw

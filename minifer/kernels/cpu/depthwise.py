@@ -78,16 +78,21 @@ def depthwise_forward(x, w, b, strides, pads, out_hw):
     """
     xp = get_xp(x)
     kh, kw, c, m = w.shape
-    xpad = pad_nhwc(x, pads)
-    n, hp, wp, _ = xpad.shape
-    flat = xpad.reshape(-1, c)
-    if m > 1:
-        flat = xp.repeat(flat, m, axis=1)
+    flat = _flat_input(x, pads, m)
+    n, hp, wp = x.shape[0], x.shape[1] + sum(pads[0]), x.shape[2] + sum(pads[1])
     shifts = tap_offsets((kh, kw), wp)
     grid = xp.empty((flat.shape[0], c * m), dtype=x.dtype)
     # grid rows from ``rows`` on are never read: no output pixel lies there
     shifted_mac(flat, shifts, w.reshape(kh * kw, c * m), grid, flat.shape[0] - shifts[-1])
-    return contiguous(grid.reshape(n, hp, wp, c * m)[tap_slice(0, 0, strides, out_hw)], b), flat
+    return contiguous(grid.reshape(n, hp, wp, c * m)[tap_slice(0, 0, strides, out_hw)], b), x
+
+
+def _flat_input(x, pads, m):
+    """The padded input as (pixels, C*M) rows, channels repeated M times. Forward makes it and
+    backward makes it again, rather than keep it alive in between: backward saves the input,
+    which the graph keeps anyway."""
+    flat = pad_nhwc(x, pads).reshape(-1, x.shape[3])
+    return get_xp(x).repeat(flat, m, axis=1) if m > 1 else flat
 
 
 def depthwise_backward(g, saved, w, x_shape, w_shape, strides, pads, out_hw):
@@ -114,5 +119,5 @@ def depthwise_backward(g, saved, w, x_shape, w_shape, strides, pads, out_hw):
             dflat = dflat.reshape(total, c, m).sum(axis=2)
         dx = contiguous(unpad_nhwc(dflat.reshape(n, hp, wp, c), pads))
     if saved is not None:
-        dw = shifted_dot(saved, shifts, gg[last:], total - last).reshape(w_shape)
+        dw = shifted_dot(_flat_input(saved, pads, m), shifts, gg[last:], total - last).reshape(w_shape)
     return dx, dw

@@ -177,9 +177,8 @@ class CudaKernels:
         """Column sums as a GEMV: accurate in float32 (BLAS/cuBLAS accumulate in blocks), and fast."""
         return self.xp.ones(x2.shape[0], dtype=x2.dtype) @ x2
 
-    def relu_forward(self, x, keep_mask):
-        y = self.xp.maximum(x, 0)  # NaN stays NaN
-        return y, (y > 0 if keep_mask else None)
+    def relu_forward(self, x, keep_input):
+        return self.xp.maximum(x, 0), (x if keep_input else None)  # NaN stays NaN
 
-    def relu_backward(self, g, mask):
-        return g * mask
+    def relu_backward(self, g, x):
+        return g * (x > 0)  # the graph keeps x anyway: no mask kept from forward
