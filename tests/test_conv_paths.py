@@ -6,7 +6,7 @@ import pytest
 from minifer import Tensor
 from minifer import functional as F
 from minifer.functional.geometry import conv_output_length, pad_amounts, window_geometry
-from minifer.kernels.cpu import columns, conv, depthwise, shifts
+from minifer.kernels.cpu import columns, conv, depthwise, parallel, shifts
 
 
 def reference(x, w, g, stride, padding):
@@ -99,8 +99,15 @@ def test_shift_path_without_input_gradient():
     ((256, 24, 24, 16), (1, 1), (1, 1), False),   # 1x1: a plain GEMM already
     ((256, 48, 48, 8), (3, 3), (2, 2), False),
 ])
-def test_path_choice(shape, kernel, strides, expected):
-    assert shifts.use_shifts(shape, kernel, strides) is expected
+def test_path_choice_on_one_thread(shape, kernel, strides, expected):
+    before = parallel.num_threads()
+    parallel.set_num_threads(1)
+    try:
+        assert shifts.use_shifts(shape, kernel, strides) is expected
+        parallel.set_num_threads(2)  # small GEMMs do not scale over threads: im2col there
+        assert shifts.use_shifts(shape, kernel, strides) is False
+    finally:
+        parallel.set_num_threads(before)
 
 
 def reference_max_pool(x, g, pool, strides, padding):

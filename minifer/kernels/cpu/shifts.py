@@ -13,7 +13,7 @@ which OpenBLAS runs a GEMM on the calling thread instead of waking its own threa
 """
 from ...backend import get_xp
 from .columns import add_parts
-from .parallel import for_ranges
+from .parallel import for_ranges, num_threads
 from .windows import pad_nhwc
 
 SINGLE_THREAD_MNK = 65536 * 4  # OpenBLAS's GEMM_MULTITHREAD_THRESHOLD (4) x SMP_THRESHOLD_MIN
@@ -27,10 +27,13 @@ def block_rows(c, f):
 
 def use_shifts(x_shape, kernel, strides):
     """Flat shift wins for stride 1 with 2-31 channels on images whose border is under 25%
-    (with one channel im2col is tiny; on small images the discarded border costs more)."""
+    (with one channel im2col is tiny; on small images the discarded border costs more), on one
+    thread: its GEMMs are small (K = C), and OpenBLAS's small GEMMs called from two threads at
+    once run hardly faster than from one, where im2col's K = kh*kw*C GEMMs run twice as fast
+    (docs/benchmarks.md)."""
     (kh, kw), (_, h, w, c) = kernel, x_shape
     border = (h + kh - 1) * (w + kw - 1) / (h * w)
-    return strides == (1, 1) and kh * kw > 1 and 1 < c < 32 and border < 1.25
+    return strides == (1, 1) and kh * kw > 1 and 1 < c < 32 and border < 1.25 and num_threads() < 2
 
 
 def tap_offsets(kernel, wp):
