@@ -51,15 +51,15 @@ class InferencePlan:
         """The model's outputs for ``inputs`` (as ``Model.call`` takes them) as arrays."""
         values = {t: v.data for t, v in self.model._prepare(inputs).items()}
         n = len(next(iter(values.values())))
-        pieces = parallel.for_ranges(lambda a, b: self._run_images(values, a, b), numpy, 0, n)
+        pieces = parallel.for_ranges(lambda a, b: self._run_images(values, a, b, n), numpy, 0, n)
         outputs = [piece for part in pieces for piece in part]
         joined = [outputs[0][i] if len(outputs) == 1 else numpy.concatenate([o[i] for o in outputs])
                   for i in range(len(self.model.outputs))]
         return joined[0] if self.model._single_output else joined
 
-    def _run_images(self, values, start, stop):
-        """The outputs of images [start, stop), a slice of ``CHUNK`` at a time, on this thread."""
-        with parallel.serial():
+    def _run_images(self, values, start, stop, n):
+        """The outputs of images [start, stop) of ``n``, a slice of ``CHUNK`` at a time, on this thread."""
+        with parallel.serial(alongside=1 if stop - start == n else parallel.num_threads()):
             return [self._run({t: v[a:min(a + CHUNK, stop)] for t, v in values.items()})
                     for a in range(start, stop, CHUNK)]
 

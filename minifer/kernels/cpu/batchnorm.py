@@ -17,17 +17,23 @@ def batch_norm_forward(x, gamma, beta, epsilon):
     x1 = xp.ascontiguousarray(x).reshape(-1)
     count, spans = x1.size // c, blocks(x1.size, c)
     width = spans[0][1] - spans[0][0]
-    mean = column_sum(x1.reshape(-1, c)) / count
-    mean_t = tiled(mean, spans)
+    pilot = column_sum(x1[:width].reshape(-1, c)) / (width // c)  # the first block's mean
+    pilot_t = tiled(pilot, spans)
 
-    def centred_squares(part):  # the part's column sums of (x - mean)**2: two-pass, accurate
-        var, tmp = xp.zeros(c, dtype=x.dtype), xp.empty(width, dtype=x.dtype)
+    def shifted_sums(part):  # the part's column sums of d = x - pilot and of d**2, in one read
+        sums, tmp = xp.zeros((2, c), dtype=x.dtype), xp.empty(width, dtype=x.dtype)
         for a, b in part:
-            xc = xp.subtract(x1[a:b], mean_t[:b - a], out=tmp[:b - a])
-            var += column_sum(xp.square(xc, out=xc).reshape(-1, c))
-        return var
+            d = xp.subtract(x1[a:b], pilot_t[:b - a], out=tmp[:b - a])
+            sums[0] += column_sum(d.reshape(-1, c))
+            sums[1] += column_sum(xp.square(d, out=d).reshape(-1, c))
+        return sums
 
-    var = add_parts(over_blocks(centred_squares, xp, spans)) / count
+    # mean and variance from sums shifted by a pilot mean close to the true one, so the
+    # subtraction below loses little (Chan, Golub & LeVeque's shifted data): one pass over x, not two
+    shift_sum, square_sum = add_parts(over_blocks(shifted_sums, xp, spans)) / count
+    mean = pilot + shift_sum
+    var = xp.maximum(square_sum - shift_sum * shift_sum, 0)
+    mean_t = tiled(mean, spans)
     inv_std = 1.0 / xp.sqrt(var + epsilon)
     scale, shift = tiled(inv_std * gamma, spans), tiled(beta, spans)
     y = xp.empty_like(x1)

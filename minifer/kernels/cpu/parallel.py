@@ -32,7 +32,7 @@ _threads = None  # None: read from the environment on first use
 _pool = None
 _pool_lock = threading.Lock()
 _blas = None  # (get, set) of NumPy's OpenBLAS thread count, found on first use
-_local = threading.local()  # .serial: this thread's kernels run unsplit (``serial()``)
+_local = threading.local()  # .alongside: inside ``serial()``, how many threads run kernels at once
 
 
 def default_threads():
@@ -43,26 +43,36 @@ def default_threads():
 
 
 def num_threads():
-    """How many threads minifer's CPU kernels split their work over (the environment is read once;
-    1 inside ``serial()``)."""
+    """How many threads minifer's CPU kernels use (the environment is read once); a kernel called
+    inside ``serial()`` runs on its caller's thread, while the others run theirs."""
     global _threads
-    if getattr(_local, "serial", False):
-        return 1
     if _threads is None:
         _threads = default_threads()
     return _threads
 
 
 @contextlib.contextmanager
-def serial():
-    """Kernels called on this thread inside the block run on it alone: for a caller that splits
-    the work over the threads itself (an inference plan runs whole images per thread), with
-    OpenBLAS on one thread already (``for_ranges``)."""
-    previous, _local.serial = getattr(_local, "serial", False), True
+def serial(alongside=1):
+    """Kernels called on this thread inside the block run on it alone, while ``alongside - 1``
+    other threads run kernels of their own: for a caller that splits the work over the threads
+    itself (an inference plan runs whole images per thread), with OpenBLAS on one thread
+    already (``for_ranges``)."""
+    previous, _local.alongside = getattr(_local, "alongside", None), alongside
     try:
         yield
     finally:
-        _local.serial = previous
+        _local.alongside = previous
+
+
+def running_threads():
+    """How many threads run kernels at once: the pool's, or what ``serial()``'s caller said."""
+    alongside = getattr(_local, "alongside", None)
+    return num_threads() if alongside is None else alongside
+
+
+def _split_threads():
+    """How many threads a kernel called here splits its work over: 1 inside ``serial()``."""
+    return 1 if getattr(_local, "alongside", None) is not None else num_threads()
 
 
 def set_num_threads(n):
@@ -131,7 +141,7 @@ def serial_blas(kernel):
     @functools.wraps(kernel)
     def run(*args, **kwargs):
         keep_freed_memory()
-        if num_threads() < 2:
+        if _split_threads() < 2:
             return kernel(*args, **kwargs)
         with blas_single_thread():
             return kernel(*args, **kwargs)
@@ -149,7 +159,7 @@ def split(start, stop, parts, align=1):
 def for_ranges(fn, xp, start, stop, align=1, threads=None):
     """``[fn(a, b) for (a, b) in split(start, stop, threads, align)]``, the ranges run at once,
     the first on the calling thread; one call on the whole range on CuPy or with one thread."""
-    threads = num_threads() if threads is None else threads
+    threads = _split_threads() if threads is None else threads
     if xp is not numpy or threads < 2:
         return [fn(start, stop)]
     ranges = split(start, stop, threads, align)

@@ -13,7 +13,7 @@ which OpenBLAS runs a GEMM on the calling thread instead of waking its own threa
 """
 from ...backend import get_xp
 from .columns import add_parts
-from .parallel import for_ranges, num_threads
+from .parallel import for_ranges, running_threads
 from .windows import pad_nhwc
 
 SINGLE_THREAD_MNK = 65536 * 4  # OpenBLAS's GEMM_MULTITHREAD_THRESHOLD (4) x SMP_THRESHOLD_MIN
@@ -33,7 +33,7 @@ def use_shifts(x_shape, kernel, strides):
     (docs/benchmarks.md)."""
     (kh, kw), (_, h, w, c) = kernel, x_shape
     border = (h + kh - 1) * (w + kw - 1) / (h * w)
-    return strides == (1, 1) and kh * kw > 1 and 1 < c < 32 and border < 1.25 and num_threads() < 2
+    return strides == (1, 1) and kh * kw > 1 and 1 < c < 32 and border < 1.25 and running_threads() < 2
 
 
 def tap_offsets(kernel, wp):
