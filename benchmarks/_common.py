@@ -35,6 +35,32 @@ def median_s(run, repeats):
     return statistics.median(times)
 
 
+def cpu_clock():
+    """(wall s, CPU s used by every process, CPU s used by this one and its finished children)
+    from /proc/stat, or None off Linux: ``contention`` compares two readings."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(v) for v in f.readline().split()[1:9]]
+    except OSError:
+        return None
+    busy = (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # all but idle and iowait
+    t = os.times()
+    return time.perf_counter(), busy, t.user + t.system + t.children_user + t.children_system
+
+
+def contention(start):
+    """A closing line: how much CPU other processes took since ``cpu_clock()`` gave ``start``. On
+    this 2-core machine one busy core is enough to slow PyTorch's OpenMP threads a hundredfold
+    (a forward pass waits at each barrier for a descheduled thread), so a run with a large figure
+    here does not measure the libraries."""
+    end = cpu_clock()
+    if not (start and end):
+        return ""
+    wall, others = end[0] - start[0], (end[1] - start[1]) - (end[2] - start[2])
+    return (f"Other processes used {max(others, 0):.1f} CPU-s during this {wall:.0f} s run "
+            f"({max(others, 0) / wall:.0%} of one core on average).")
+
+
 def cpu_name():
     try:
         with open("/proc/cpuinfo") as f:
@@ -54,6 +80,57 @@ def load_torch(threads):
         return None
     torch.set_num_threads(threads)
     return torch
+
+
+def minifer_steps(name, batch):
+    """(parameters, training step, inference call) of minifer's ``name`` on random 48x48x1 data: the
+    step that train_step.py times and _memory.py measures. A training step is forward,
+    cross-entropy, backward and an Adam update, without L2 (the twins have none), dropout kept;
+    inference is ``predict_on_batch``, what ``predict`` runs per batch (its inference plan:
+    BatchNorms folded, the images split over the threads). minifer is imported here, not at the
+    top, so that NumPy loads after ``set_threads`` and a PyTorch-only process never loads it."""
+    import numpy
+    from minifer import Tensor, models
+    from minifer import functional as F
+    from minifer.optimizers import Adam
+
+    model = models.get(name, l2=None)
+    rng = numpy.random.default_rng(0)
+    images = rng.standard_normal((batch, 48, 48, 1), dtype=numpy.float32)
+    x = Tensor(images)
+    labels = rng.integers(0, 7, batch)
+    params, adam = model.trainable_weights, Adam(1e-3)
+
+    def train():
+        loss = F.cross_entropy(model(x, training=True, logits=True), labels)
+        loss.backward()
+        adam.step(params)
+        adam.zero_grad(params)
+
+    return model.count_params(), train, lambda: model.predict_on_batch(images)
+
+
+def torch_steps(torch, name, batch):
+    """The same for ``name``'s PyTorch twin; its parameter count adds BatchNorm's running statistics,
+    which minifer counts as (non-trainable) parameters."""
+    model = torch_arch(torch, name)
+    x, labels = torch.randn(batch, 1, 48, 48), torch.randint(0, 7, (batch,))
+    adam = torch.optim.Adam(model.parameters(), 1e-3)
+    trainable = sum(p.numel() for p in model.parameters())
+    bn_stats = sum(b.numel() for n, b in model.named_buffers() if not n.endswith("num_batches_tracked"))
+
+    def train():
+        model.train()
+        adam.zero_grad(set_to_none=True)
+        torch.nn.functional.cross_entropy(model(x), labels).backward()
+        adam.step()
+
+    def infer():
+        model.eval()
+        with torch.no_grad():
+            model(x)
+
+    return trainable + bn_stats, train, infer
 
 
 def torch_arch(torch, name, num_classes=7):

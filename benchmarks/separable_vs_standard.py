@@ -99,7 +99,7 @@ def main():
     print(header(args.batch, args.repeats) + "\n")
     detail, speedup = layer_tables(args.batch, args.repeats)
     print("\n".join(detail) + "\n\n" + "\n".join(speedup) + "\n")
-    print("\n".join(throughput_table(["arch1", "arch2", "arch3", "arch4"], args.batch, args.repeats)))
+    print("\n".join(throughput_table(["arch1", "arch2", "arch3", "arch4"], [args.batch], args.repeats)))
 
 
 if __name__ == "__main__":
