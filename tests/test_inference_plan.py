@@ -110,3 +110,43 @@ def test_inside_serial_the_kernels_do_not_split(threads):
     with parallel.serial():
         assert parallel.for_ranges(lambda a, b: (a, b), numpy, 0, 10) == [(0, 10)]
     assert parallel.for_ranges(lambda a, b: (a, b), numpy, 0, 10) == [(0, 5), (5, 10)]
+
+
+def test_no_grad_is_per_thread():
+    """Thread A enters no_grad, B enters, A leaves, B leaves (a plan's fallback steps interleave
+    so): with one shared switch B restored A's "off" and gradients stayed off for everyone."""
+    import threading
+    steps = [threading.Event() for _ in range(3)]
+    seen = {}
+
+    def a():
+        with minifer.no_grad():
+            steps[0].set()
+            steps[1].wait()
+        steps[2].set()
+
+    def b():
+        steps[0].wait()
+        with minifer.no_grad():
+            steps[1].set()
+            steps[2].wait()
+            seen["b inside"] = minifer.autograd.grad_enabled()
+
+    threads = [threading.Thread(target=f) for f in (a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen["b inside"] is False
+    assert minifer.autograd.grad_enabled()
+
+
+def test_gradients_still_flow_after_predicting_on_two_threads(threads):
+    threads(2)
+    model = branchy_model()
+    x = [numpy.ones((8, 9, 9, 2), numpy.float32)] * 2
+    for _ in range(5):
+        model.predict(x, verbose=0)
+    w = minifer.Tensor(numpy.ones(3), requires_grad=True)
+    (w * 2).sum().backward()
+    numpy.testing.assert_array_equal(w.grad, 2.0)

@@ -6,25 +6,27 @@ as soon as it has been passed on. Only leaves (tensors no Function made, such as
 weights) keep ``.grad``; it accumulates across calls until ``zero_grad()`` sets it to None.
 """
 import contextlib
+import threading
 
 from ..backend import DEFAULT_DTYPE, device_of, get_xp, to_device, to_numpy
 
-_grad_enabled = True
+_mode = threading.local()  # .grad: whether this thread records graphs (absent: yes)
 
 
 @contextlib.contextmanager
 def no_grad():
-    """Inside this block no graph is recorded (inference, weight updates)."""
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
+    """Inside this block no graph is recorded on this thread (inference, weight updates). The
+    switch is per thread, as in PyTorch: threads entering and leaving their own blocks at once
+    (an inference plan's) would otherwise leave one another's setting behind."""
+    previous, _mode.grad = grad_enabled(), False
     try:
         yield
     finally:
-        _grad_enabled = previous
+        _mode.grad = previous
 
 
 def grad_enabled():
-    return _grad_enabled
+    return getattr(_mode, "grad", True)
 
 
 class Tensor:
