@@ -47,9 +47,9 @@ def run_both(op, arrays, dtype):
 
 
 def assert_same(results, dtype):
-    for cpu, cuda in zip(*results):
-        assert not np.isnan(cuda).any()
-        np.testing.assert_allclose(cuda, cpu, **TOL[dtype])
+    for on_cpu, on_cuda in zip(*results):
+        assert not np.isnan(on_cuda).any()
+        np.testing.assert_allclose(on_cuda, on_cpu, **TOL[dtype])
 
 
 @st.composite
