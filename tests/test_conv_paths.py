@@ -230,3 +230,22 @@ def test_max_pool_non_finite_gradient_reaches_only_the_first_maximum(pool):
     g[0, 0, 0, 0], g[1, 1, 1, 2] = np.nan, np.inf
     y.backward(g)
     np.testing.assert_allclose(xt.grad, reference_max_pool(x, g, pool, pool, "valid")[1])
+
+
+@pytest.mark.parametrize("padding", ["same", "valid"])
+@pytest.mark.parametrize("kernel", [(1, 1), (2, 2), (4, 3), (5, 5), (2, 5), (7, 7), (6, 1)])
+def test_stride_one_input_gradient_as_a_convolution(padding, kernel):
+    """im2col's stride-1 dx is a convolution of g with the turned kernel: every kernel size,
+    even ones with uneven "same" padding, kernels larger than the image, tiny chunk budgets."""
+    rng = np.random.default_rng(sum(kernel))
+    for h, w_ in [(1, 1), (2, 3), (3, 2), (5, 5), (8, 7)]:
+        pads, out_hw = window_geometry((h, w_), kernel, (1, 1), padding)
+        if min(out_hw) < 1:
+            continue
+        x, w = rng.standard_normal((3, h, w_, 2)), rng.standard_normal((*kernel, 2, 3))
+        g = rng.standard_normal((3, *out_hw, 3))
+        y, saved = conv.conv2d_forward(x, w, None, (1, 1), pads, out_hw, "im2col", budget=37)
+        dx, dw = conv.conv2d_backward(g, saved, w, x.shape, w.shape, (1, 1), pads, out_hw, "im2col", budget=37)
+        for got, want in zip((y, dx, dw), reference(x, w, g, 1, padding)):
+            np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+        assert dx.flags.c_contiguous

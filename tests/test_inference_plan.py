@@ -150,3 +150,51 @@ def test_gradients_still_flow_after_predicting_on_two_threads(threads):
     w = minifer.Tensor(numpy.ones(3), requires_grad=True)
     (w * 2).sum().backward()
     numpy.testing.assert_array_equal(w.grad, 2.0)
+
+
+def view_branches():
+    """Models where one branch keeps the producer's array, or a view of it (Dropout, Flatten,
+    Reshape, a linear Activation), while a later ReLU or Add reads that same producer."""
+    def model(branch, later):
+        inp = minifer.Input((6, 6, 1))
+        c = L.Conv2D(2, 3)(inp)
+        kept = L.Flatten()(branch(c))
+        return minifer.Model(inp, L.Concatenate()([kept, L.Flatten()(later(c))]))
+
+    relu, add = (lambda c: L.ReLU()(c)), (lambda c: L.Add()([c, c]))
+    return [model(lambda c: L.Dropout(0.5)(c), relu), model(lambda c: c, relu),
+            model(lambda c: L.Reshape((16, 2))(c), add), model(lambda c: L.Activation("linear")(c), relu)]
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_a_view_kept_by_one_branch_is_not_overwritten_by_another(index):
+    minifer.random.seed(index)
+    model = view_branches()[index]
+    x = numpy.random.default_rng(1).standard_normal((3, 6, 6, 1)).astype(numpy.float32)
+    numpy.testing.assert_allclose(model.predict(x, verbose=0), reference(model, x), rtol=1e-5, atol=1e-6)
+
+
+def test_an_unbuilt_sequential_predicts():
+    model = minifer.Sequential([L.Conv2D(2, 3), L.Flatten(), L.Dense(3)])
+    x = numpy.random.default_rng(0).random((4, 8, 8, 1), dtype=numpy.float32)
+    assert model.predict(x, verbose=0).shape == (4, 3)
+    numpy.testing.assert_allclose(model.predict(x, verbose=0), reference(model, x), rtol=1e-5, atol=1e-6)
+
+
+def test_one_image_keeps_its_own_conv_path_after_a_split_batch(threads, monkeypatch):
+    """The path a conv step remembers depends on how many threads ran it: one image after a
+    batch of two (one image per thread) must not inherit the two-thread choice."""
+    from minifer.kernels import cpu
+    threads(2)
+    model = minifer.models.arch1()
+    x = numpy.random.default_rng(0).random((2, 48, 48, 1), dtype=numpy.float32)
+    model.predict(x, verbose=0)  # each thread runs one image, both at once: im2col
+    paths, forward = [], cpu.conv2d_forward
+
+    def spy(*args, **kwargs):
+        paths.append(args[6])
+        return forward(*args, **kwargs)
+
+    monkeypatch.setattr(cpu, "conv2d_forward", spy)
+    model.predict(x[:1], verbose=0)  # one image, one thread running kernels: the flat shift
+    assert "shift" in paths

@@ -69,6 +69,8 @@ class InferencePlan:
         for inbound, outputs, step in self._program:
             consumable = inbound[0] in fresh and uses[inbound[0]] == 1
             result, made = step([values[t] for t in inbound], consumable)
+            if not made:  # the output may be (a view of) an input: nobody writes into those now
+                fresh.difference_update(inbound)
             for t, value in zip(outputs, result if isinstance(result, list) else [result]):
                 if t in uses:
                     values[t] = value

@@ -5,13 +5,15 @@ A step is ``run(arrays, consumable) -> (array, fresh)``. It calls the kernel set
 prediction pays no Tensor, Function, shape check or padding-argument parsing per layer, and
 the activation runs in place on the array the step just made. ``consumable`` says the input was
 made by an earlier step and nothing else reads it: ReLU and Add then write into it. ``fresh``
-says the output is such an array (a view of the input is fresh only if the input was consumable).
+says the output is such an array (a view of the input is fresh only if the input was consumable);
+a step whose output is not fresh may hold a view of its input, which then stops being consumable.
 Layers without a step here run through their own ``call`` on Tensors (``layer_step``).
 """
 from ..autograd import Tensor, no_grad
 from ..backend import get_xp
 from ..functional.geometry import window_geometry
 from ..kernels import kernels_for
+from ..kernels.cpu.parallel import running_threads
 
 
 def _softmax(y):
@@ -49,12 +51,13 @@ def _windowed(layer, kernel, run):
 
 
 def conv_step(layer, kernel, bias):
-    paths = {}
+    paths = {}  # by input shape and how many threads run kernels at once (the choice depends on both)
 
     def run(k, x, pads, out_hw):
-        if x.shape not in paths:
-            paths[x.shape] = k.conv2d_path(x.shape, kernel.shape[:2], layer.strides)
-        return k.conv2d_forward(x, kernel, bias, layer.strides, pads, out_hw, paths[x.shape])[0]
+        key = (x.shape, running_threads())
+        if key not in paths:
+            paths[key] = k.conv2d_path(x.shape, kernel.shape[:2], layer.strides)
+        return k.conv2d_forward(x, kernel, bias, layer.strides, pads, out_hw, paths[key])[0]
     return _windowed(layer, kernel.shape[:2], run)
 
 
