@@ -157,10 +157,8 @@ class Model(Trainer, Layer):
     def predict_on_batch(self, x):
         """The outputs for one batch in inference mode, as a NumPy array (a list, one per output,
         for a model with several); on the CPU through ``inference_plan()``."""
-        if not self.graph_ready:  # a Sequential builds itself on its first data
-            return super().predict_on_batch(x)
-        plan = self.inference_plan()
-        return plan(x) if plan.device == "cpu" else super().predict_on_batch(x)
+        plan = self.inference_plan() if self.graph_ready else None  # a Sequential builds on its first data
+        return plan(x) if plan and plan.device == "cpu" else super().predict_on_batch(x)
 
     def fold_batchnorm(self):
         """An equivalent inference model with each foldable BatchNormalization folded into the
