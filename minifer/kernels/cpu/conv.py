@@ -27,11 +27,10 @@ def conv2d_forward(x, w, b, strides, pads, out_hw, path, budget=COLS_BUDGET):
     n, f = x.shape[0], w.shape[3]
     if path == "gemm":
         y = row_product(x.reshape(-1, x.shape[3]), w.reshape(-1, f)).reshape(n, *out_hw, f)
+    elif path == "shift":  # the bias added while the strided corner is copied out
+        return contiguous(shift_conv(pad_nhwc(x, pads), w, out_hw), b), x
     else:
-        xpad = pad_nhwc(x, pads)
-        if path == "shift":  # the bias added while the strided corner is copied out
-            return contiguous(shift_conv(xpad, w, out_hw), b), x
-        y = im2col_conv(xpad, w, strides, out_hw, budget).reshape(n, *out_hw, f)
+        y = im2col_conv(x, pads, w, strides, out_hw, budget).reshape(n, *out_hw, f)
     if b is not None:
         y += b
     return y, x
@@ -48,16 +47,16 @@ def conv2d_backward(g, saved, w, x_shape, w_shape, strides, pads, out_hw, path, 
             x2 = saved.reshape(-1, c)
             dw = add_parts(for_ranges(lambda a, b: x2[a:b].T @ g2[a:b], get_xp(g), 0, len(g2))).reshape(w_shape)
         return dx, dw
-    (top, bottom), (left, right) = pads
-    padded_shape = (x_shape[0], x_shape[1] + top + bottom, x_shape[2] + left + right, c)
-    xpad = pad_nhwc(saved, pads) if saved is not None else None
     if path == "shift":
+        (top, bottom), (left, right) = pads
+        padded_shape = (x_shape[0], x_shape[1] + top + bottom, x_shape[2] + left + right, c)
+        xpad = pad_nhwc(saved, pads) if saved is not None else None
         dxpad, dw = shift_conv_backward(g, xpad, w, padded_shape, w_shape)
     elif tuple(strides) == (1, 1):  # dx as a convolution of g: a gather, no scatter
-        dw = im2col_conv_backward(g2, xpad, None, padded_shape, w_shape, strides, out_hw, budget)[1]
+        dw = im2col_conv_backward(g2, saved, x_shape, pads, None, w_shape, strides, out_hw, budget)[1]
         return (input_gradient(g, w, x_shape, pads, budget) if w is not None else None), dw
     else:
-        dxpad, dw = im2col_conv_backward(g2, xpad, w, padded_shape, w_shape, strides, out_hw, budget)
+        dxpad, dw = im2col_conv_backward(g2, saved, x_shape, pads, w, w_shape, strides, out_hw, budget)
     return (contiguous(unpad_nhwc(dxpad, pads)) if dxpad is not None else None), dw
 
 
