@@ -78,3 +78,17 @@ def test_a_repeated_step_reuses_freed_memory():
     for _ in range(3):
         step()
     assert (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 3 < 600
+
+
+def test_a_kernel_called_inside_a_split_runs_unsplit(restore_threads):
+    """A range that calls for_ranges again runs it on its own thread (a pool thread waiting on
+    the pool it occupies would never return) and says how many threads run at once."""
+    import threading
+    parallel.set_num_threads(2)
+    result = []
+    nested = threading.Thread(target=lambda: result.append(parallel.for_ranges(
+        lambda a, b: (parallel.for_ranges(lambda c, d: (c, d), np, a, b), parallel.running_threads()), np, 0, 10)),
+        daemon=True)
+    nested.start()
+    nested.join(timeout=20)  # a deadlock fails here instead of hanging the suite
+    assert result == [[([(0, 5)], 2), ([(5, 10)], 2)]]

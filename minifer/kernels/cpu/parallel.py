@@ -158,7 +158,9 @@ def split(start, stop, parts, align=1):
 
 def for_ranges(fn, xp, start, stop, align=1, threads=None):
     """``[fn(a, b) for (a, b) in split(start, stop, threads, align)]``, the ranges run at once,
-    the first on the calling thread; one call on the whole range on CuPy or with one thread."""
+    the first on the calling thread; one call on the whole range on CuPy or with one thread.
+    Each range runs inside ``serial()``: a kernel it calls does not split again (from a pool
+    thread that would wait on the pool it occupies)."""
     threads = _split_threads() if threads is None else threads
     if xp is not numpy or threads < 2:
         return [fn(start, stop)]
@@ -167,6 +169,11 @@ def for_ranges(fn, xp, start, stop, align=1, threads=None):
         return [fn(start, stop)]
     pool = _get_pool(threads)
     with blas_single_thread():
-        futures = [pool.submit(fn, a, b) for a, b in ranges[1:]]
-        first = fn(*ranges[0])
+        futures = [pool.submit(_in_split, fn, a, b, len(ranges)) for a, b in ranges[1:]]
+        first = _in_split(fn, *ranges[0], len(ranges))
         return [first] + [f.result() for f in futures]
+
+
+def _in_split(fn, a, b, alongside):
+    with serial(alongside):
+        return fn(a, b)
