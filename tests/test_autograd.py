@@ -162,3 +162,31 @@ def test_transpose_accepts_a_tuple_like_numpy():
     x = leaf(numpy.arange(24.0).reshape(2, 3, 4))
     assert x.transpose((0, 2, 1)).shape == x.transpose(0, 2, 1).shape == (2, 4, 3)
     assert x.T.shape == (4, 3, 2)
+
+
+def test_backward_frees_each_function_once_it_has_run_and_refuses_a_second_pass():
+    """As PyTorch frees a graph's saved tensors: by the time a Function's backward runs, the
+    Functions after it (and the arrays they kept) are gone; a second backward says why it fails."""
+    import weakref
+
+    from minifer.autograd import Function
+    seen = {}
+
+    class Probe(Function):
+        def forward(self, x):
+            return x * 1.0
+
+        def backward(self, g):
+            seen["later alive"] = later() is not None
+            return (g,)
+
+    x = Tensor(numpy.ones(3), requires_grad=True)
+    z = Probe()(x) * 2.0
+    later = weakref.ref(z.creator)
+    loss = z.sum()
+    del z
+    loss.backward()
+    assert seen["later alive"] is False
+    numpy.testing.assert_array_equal(x.grad, 2.0)
+    with pytest.raises(RuntimeError, match="second time"):
+        loss.backward()

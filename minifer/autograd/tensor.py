@@ -2,7 +2,8 @@
 
 ``backward()`` walks the graph in reverse topological order with an explicit stack
 (deep graphs never hit Python's recursion limit) and frees each intermediate gradient
-as soon as it has been passed on. Only leaves (tensors no Function made, such as
+as soon as it has been passed on, and each Function with what it saved once it has run: a
+graph goes through backward once. Only leaves (tensors no Function made, such as
 weights) keep ``.grad``; it accumulates across calls until ``zero_grad()`` sets it to None.
 """
 import contextlib
@@ -117,7 +118,9 @@ class Tensor:
                 raise RuntimeError(f"backward() without a gradient needs a scalar, got shape {self.shape}")
             grad = xp.ones_like(self.data)
         grads = {id(self): xp.asarray(grad, dtype=self.dtype).reshape(self.shape)}
-        for tensor in _reverse_topological(self):
+        order = _reverse_topological(self)
+        for i, tensor in enumerate(order):
+            order[i] = None  # the walk holds no tensor it has passed: its array can go
             g = grads.pop(id(tensor), None)
             if g is None:
                 continue
@@ -126,6 +129,10 @@ class Tensor:
                 # a copy: g may be a read-only broadcast view or shared with another leaf (a + b)
                 tensor.grad = g.copy() if tensor.grad is None else tensor.grad + g
                 continue
+            if fn is SPENT:
+                raise RuntimeError("backward() through a graph a second time: the first backward freed what "
+                                   "its Functions saved; compute the outputs again to build a new graph")
+            tensor.creator = SPENT  # the Function and what it saved go once its gradients are out
             for parent, pg in zip(fn.inputs, fn.backward(g)):
                 if pg is None or not parent.requires_grad:
                     continue
@@ -183,7 +190,17 @@ def _reverse_topological(root):
             for parent in tensor.creator.inputs:
                 if parent.requires_grad and id(parent) not in visited:
                     stack.append((parent, False))
-    return reversed(order)
+    return order[::-1]
+
+
+class _Spent:
+    """The creator of a tensor that a backward has gone through: its Function, and the arrays
+    that Function kept, are freed as the walk passes, as PyTorch frees a graph's saved tensors
+    (an ARCH-3 step at batch 256 kept every activation alive until the walk ended)."""
+    inputs = ()
+
+
+SPENT = _Spent()
 
 
 def as_tensor(value, like=None):
