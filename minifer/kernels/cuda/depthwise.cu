@@ -15,8 +15,7 @@ extern "C" __global__ void depthwise_forward(const scalar_t* __restrict__ x,
                                              int SH, int SW, int PT, int PL, int HO, int WO)
 {
     const long long total = (long long)N * HO * WO * C * M;
-    for (long long idx = blockIdx.x * (long long)blockDim.x + threadIdx.x; idx < total;
-         idx += (long long)blockDim.x * gridDim.x) {
+    for_each_index(total, [&](long long idx) {
         long long t = idx;
         const int m = (int)(t % M);   t /= M;
         const int c = (int)(t % C);   t /= C;
@@ -35,7 +34,7 @@ extern "C" __global__ void depthwise_forward(const scalar_t* __restrict__ x,
             }
         }
         y[idx] = acc;
-    }
+    });
 }
 
 // dx (N, H, W, C): one thread per element, summing over the taps that read it and over m.
@@ -48,8 +47,7 @@ extern "C" __global__ void depthwise_backward_input(const scalar_t* __restrict__
 {
     const long long CM = (long long)C * M;
     const long long total = (long long)N * H * W * C;
-    for (long long idx = blockIdx.x * (long long)blockDim.x + threadIdx.x; idx < total;
-         idx += (long long)blockDim.x * gridDim.x) {
+    for_each_index(total, [&](long long idx) {
         long long n;
         int h, v, c;
         split_nhwc(idx, H, W, C, n, h, v, c);
@@ -60,7 +58,7 @@ extern "C" __global__ void depthwise_backward_input(const scalar_t* __restrict__
             for (int m = 0; m < M; ++m) acc += gp[m] * wp[m];
         });
         dx[idx] = acc;
-    }
+    });
 }
 
 // partial (CHUNKS, KH*KW*C*M): thread (k, weight element) sums x * g over the output rows
@@ -76,8 +74,7 @@ extern "C" __global__ void depthwise_backward_weight(const scalar_t* __restrict_
     const long long R = (long long)N * HO * WO;
     const long long KS = (long long)KH * KW * CM;
     const long long total = (long long)CHUNKS * KS;
-    for (long long idx = blockIdx.x * (long long)blockDim.x + threadIdx.x; idx < total;
-         idx += (long long)blockDim.x * gridDim.x) {
+    for_each_index(total, [&](long long idx) {
         long long t = idx;
         const int m = (int)(t % M);  t /= M;
         const int c = (int)(t % C);  t /= C;
@@ -100,5 +97,5 @@ extern "C" __global__ void depthwise_backward_weight(const scalar_t* __restrict_
             }
         }
         partial[idx] = acc;
-    }
+    });
 }

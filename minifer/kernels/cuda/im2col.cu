@@ -13,8 +13,7 @@ extern "C" __global__ void im2col(const scalar_t* __restrict__ x, scalar_t* __re
                                   int PT, int PL, int HO, int WO)
 {
     const long long total = (long long)N * HO * WO * KH * KW * C;
-    for (long long idx = blockIdx.x * (long long)blockDim.x + threadIdx.x; idx < total;
-         idx += (long long)blockDim.x * gridDim.x) {
+    for_each_index(total, [&](long long idx) {
         long long t = idx;
         const int c = (int)(t % C);   t /= C;
         const int j = (int)(t % KW);  t /= KW;
@@ -28,7 +27,7 @@ extern "C" __global__ void im2col(const scalar_t* __restrict__ x, scalar_t* __re
         if (h >= 0 && h < H && w >= 0 && w < W)
             v = x[((n * H + h) * W + w) * C + c];
         cols[idx] = v;
-    }
+    });
 }
 
 // dx (N, H, W, C) = col2im(cols): one thread per dx element; taps i = (h + PT) % SH, +SH, ...
@@ -39,8 +38,7 @@ extern "C" __global__ void col2im(const scalar_t* __restrict__ cols, scalar_t* _
 {
     const long long K = (long long)KH * KW * C;
     const long long total = (long long)N * H * W * C;
-    for (long long idx = blockIdx.x * (long long)blockDim.x + threadIdx.x; idx < total;
-         idx += (long long)blockDim.x * gridDim.x) {
+    for_each_index(total, [&](long long idx) {
         long long n;
         int h, w, c;
         split_nhwc(idx, H, W, C, n, h, w, c);
@@ -49,5 +47,5 @@ extern "C" __global__ void col2im(const scalar_t* __restrict__ cols, scalar_t* _
             acc += cols[((n * HO + oh) * WO + ow) * K + ((long long)i * KW + j) * C + c];
         });
         dx[idx] = acc;
-    }
+    });
 }

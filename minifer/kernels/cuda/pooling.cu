@@ -16,8 +16,7 @@ extern "C" __global__ void max_pool_forward(const scalar_t* __restrict__ x,
                                             int SH, int SW, int PT, int PL, int HO, int WO)
 {
     const long long total = (long long)N * HO * WO * C;
-    for (long long idx = blockIdx.x * (long long)blockDim.x + threadIdx.x; idx < total;
-         idx += (long long)blockDim.x * gridDim.x) {
+    for_each_index(total, [&](long long idx) {
         long long n;
         int oh, ow, c;
         split_nhwc(idx, HO, WO, C, n, oh, ow, c);
@@ -33,7 +32,7 @@ extern "C" __global__ void max_pool_forward(const scalar_t* __restrict__ x,
         }
         y[idx] = best;
         argmax[idx] = arg;
-    }
+    });
 }
 
 // dx (N, H, W, C): one thread per element, summing g over the windows whose argmax is this
@@ -45,8 +44,7 @@ extern "C" __global__ void max_pool_backward(const scalar_t* __restrict__ g,
                                              int SH, int SW, int PT, int PL, int HO, int WO)
 {
     const long long total = (long long)N * H * W * C;
-    for (long long idx = blockIdx.x * (long long)blockDim.x + threadIdx.x; idx < total;
-         idx += (long long)blockDim.x * gridDim.x) {
+    for_each_index(total, [&](long long idx) {
         long long n;
         int h, w, c;
         split_nhwc(idx, H, W, C, n, h, w, c);
@@ -56,5 +54,5 @@ extern "C" __global__ void max_pool_backward(const scalar_t* __restrict__ g,
             if (argmax[o] == i * PW + j) acc += g[o];
         });
         dx[idx] = acc;
-    }
+    });
 }

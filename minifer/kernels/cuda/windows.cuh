@@ -1,10 +1,21 @@
-// What the kernels share: split_nhwc, the (n, y, x, c) of a thread's flat index into an
-// (N, Y, X, C) array; and for_each_window, the one loop every gather-style backward kernel
+// What the kernels share: for_each_index, the grid-stride loop every kernel runs its elements
+// in; split_nhwc, the (n, y, x, c) of a thread's flat index into an (N, Y, X, C) array; and
+// for_each_window, the one loop every gather-style backward kernel
 // shares: the windows that read input pixel (h, w). Tap i of output row oh reads input row oh*SH + i - PT, so pixel row h is read by
 // the taps i = (h + PT) % SH, then every SH-th, at oh = (h + PT - i) / SH, while oh is in
 // [0, HO); the same for columns. body(i, j, oh, ow) runs once for each such (tap, window).
 #ifndef MINIFER_WINDOWS_CUH
 #define MINIFER_WINDOWS_CUH
+
+// body(idx) for every idx in [0, total), each on one thread: 64-bit indices, and a grid of
+// any size covers any total (each thread strides by the whole grid).
+template <class Body>
+__device__ __forceinline__ void for_each_index(long long total, Body body)
+{
+    for (long long idx = blockIdx.x * (long long)blockDim.x + threadIdx.x; idx < total;
+         idx += (long long)blockDim.x * gridDim.x)
+        body(idx);
+}
 
 __device__ __forceinline__ void split_nhwc(long long idx, int Y, int X, int C,
                                            long long& n, int& y, int& x, int& c)
