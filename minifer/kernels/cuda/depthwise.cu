@@ -46,18 +46,13 @@ extern "C" __global__ void depthwise_backward_input(const scalar_t* __restrict__
                                                     int PT, int PL, int HO, int WO)
 {
     const long long CM = (long long)C * M;
-    const long long total = (long long)N * H * W * C;
-    for_each_index(total, [&](long long idx) {
-        long long n;
-        int h, v, c;
-        split_nhwc(idx, H, W, C, n, h, v, c);
-        scalar_t acc = 0;
-        for_each_window(h, v, KH, KW, SH, SW, PT, PL, HO, WO, [&](int i, int j, int oh, int ow) {
-            const scalar_t* gp = g + ((n * HO + oh) * WO + ow) * CM + (long long)c * M;
-            const scalar_t* wp = w + (((long long)i * KW + j) * C + c) * M;
-            for (int m = 0; m < M; ++m) acc += gp[m] * wp[m];
-        });
-        dx[idx] = acc;
+    gather_windows(dx, N, H, W, C, KH, KW, SH, SW, PT, PL, HO, WO,
+                   [&](long long n, int c, int i, int j, int oh, int ow) {
+        const scalar_t* gp = g + ((n * HO + oh) * WO + ow) * CM + (long long)c * M;
+        const scalar_t* wp = w + (((long long)i * KW + j) * C + c) * M;
+        scalar_t sum = 0;
+        for (int m = 0; m < M; ++m) sum += gp[m] * wp[m];
+        return sum;
     });
 }
 

@@ -37,15 +37,8 @@ extern "C" __global__ void col2im(const scalar_t* __restrict__ cols, scalar_t* _
                                   int PT, int PL, int HO, int WO)
 {
     const long long K = (long long)KH * KW * C;
-    const long long total = (long long)N * H * W * C;
-    for_each_index(total, [&](long long idx) {
-        long long n;
-        int h, w, c;
-        split_nhwc(idx, H, W, C, n, h, w, c);
-        scalar_t acc = 0;
-        for_each_window(h, w, KH, KW, SH, SW, PT, PL, HO, WO, [&](int i, int j, int oh, int ow) {
-            acc += cols[((n * HO + oh) * WO + ow) * K + ((long long)i * KW + j) * C + c];
-        });
-        dx[idx] = acc;
+    gather_windows(dx, N, H, W, C, KH, KW, SH, SW, PT, PL, HO, WO,
+                   [&](long long n, int c, int i, int j, int oh, int ow) {
+        return cols[((n * HO + oh) * WO + ow) * K + ((long long)i * KW + j) * C + c];
     });
 }

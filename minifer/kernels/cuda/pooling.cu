@@ -43,16 +43,9 @@ extern "C" __global__ void max_pool_backward(const scalar_t* __restrict__ g,
                                              int N, int H, int W, int C, int PH, int PW,
                                              int SH, int SW, int PT, int PL, int HO, int WO)
 {
-    const long long total = (long long)N * H * W * C;
-    for_each_index(total, [&](long long idx) {
-        long long n;
-        int h, w, c;
-        split_nhwc(idx, H, W, C, n, h, w, c);
-        scalar_t acc = 0;
-        for_each_window(h, w, PH, PW, SH, SW, PT, PL, HO, WO, [&](int i, int j, int oh, int ow) {
-            const long long o = ((n * HO + oh) * WO + ow) * C + c;
-            if (argmax[o] == i * PW + j) acc += g[o];
-        });
-        dx[idx] = acc;
+    gather_windows(dx, N, H, W, C, PH, PW, SH, SW, PT, PL, HO, WO,
+                   [&](long long n, int c, int i, int j, int oh, int ow) {
+        const long long o = ((n * HO + oh) * WO + ow) * C + c;
+        return argmax[o] == i * PW + j ? g[o] : (scalar_t)0;
     });
 }

@@ -1,6 +1,6 @@
 // What the kernels share: for_each_index, the grid-stride loop every kernel runs its elements
-// in; split_nhwc, the (n, y, x, c) of a thread's flat index into an (N, Y, X, C) array; and
-// for_each_window, the one loop every gather-style backward kernel
+// in; split_nhwc, the (n, y, x, c) of a thread's flat index into an (N, Y, X, C) array;
+// gather_windows, the backward kernels' shape (below); and for_each_window, the one loop every gather-style backward kernel
 // shares: the windows that read input pixel (h, w). Tap i of output row oh reads input row oh*SH + i - PT, so pixel row h is read by
 // the taps i = (h + PT) % SH, then every SH-th, at oh = (h + PT - i) / SH, while oh is in
 // [0, HO); the same for columns. body(i, j, oh, ow) runs once for each such (tap, window).
@@ -41,6 +41,24 @@ __device__ __forceinline__ void for_each_window(int h, int w, int KH, int KW, in
             body(i, j, oh, ow);
         }
     }
+}
+
+// The gather every backward kernel of a sliding window is: out (N, H, W, C), one thread per
+// input pixel, summing term(n, c, i, j, oh, ow) over the (tap, window) pairs that read it.
+template <class T, class Term>
+__device__ __forceinline__ void gather_windows(T* out, int N, int H, int W, int C, int KH, int KW,
+                                               int SH, int SW, int PT, int PL, int HO, int WO, Term term)
+{
+    for_each_index((long long)N * H * W * C, [&](long long idx) {
+        long long n;
+        int h, w, c;
+        split_nhwc(idx, H, W, C, n, h, w, c);
+        T acc = 0;
+        for_each_window(h, w, KH, KW, SH, SW, PT, PL, HO, WO, [&](int i, int j, int oh, int ow) {
+            acc += term(n, c, i, j, oh, ow);
+        });
+        out[idx] = acc;
+    });
 }
 
 #endif
