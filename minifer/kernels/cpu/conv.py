@@ -2,7 +2,8 @@
 
 "shift": stride-1 convolutions of 2-31 channels as shifted GEMMs (``shifts.py``, no patch
 copy); "gemm": 1x1 stride-1 convolutions as one plain GEMM on the input; "im2col": the rest
-(``im2col.py``). All three give the same result; ``conv2d_path`` picks the fastest.
+(``im2col.py``). All three give the same result; ``conv2d_path`` picks the fastest for the
+shape and for how many threads run kernels at once (the flat shift only when one does).
 """
 from ...backend import get_xp
 from .columns import add_parts

@@ -70,7 +70,8 @@ def shifted_dot(src, offsets, g, rows):
 
 
 def depthwise_forward(x, w, b, strides, pads, out_hw):
-    """(y, saved): y (N, Ho, Wo, C*M), channel c*M + m, from ``w`` (kh, kw, C, M).
+    """(y, saved): y (N, Ho, Wo, C*M), channel c*M + m, from ``w`` (kh, kw, C, M); ``saved`` is
+    the input itself (backward rebuilds the padded rows from it, ``_flat_input``).
 
     The stride-1 result on the padded grid, then its strided corner (strides > 1 compute every
     position and keep one in sh*sw). With M > 1 the input's channels are repeated M times
