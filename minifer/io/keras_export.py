@@ -6,13 +6,13 @@ Keras 2, regularizer objects, minifer's PointwiseConv2D (a 1x1 Conv2D to Keras) 
 call names its inputs (Keras 2: ``[layer, node, tensor, kwargs]``; Keras 3: a serialized
 Keras tensor carrying its shape and ``keras_history``).
 """
-from .config import layer_config, model_config
+from .config import is_ref, layer_config, model_config
 
 
 def keras_model_config(model, keras3):
     """The ``model_config`` Keras writes, for a minifer Model or Sequential."""
     if type(model).__name__ == "Sequential":
-        entries = [_input_entry(model.inputs[0], keras3)]
+        entries = [_input_entry(model.inputs[0].layer, keras3)]
         entries += [_entry(layer_config(layer), keras3) for layer in model.layers]
         config = {"name": model.name, "trainable": True, "layers": entries}
         return _wrap("Sequential", "keras", config, keras3)
@@ -21,7 +21,7 @@ def keras_model_config(model, keras3):
     layers = []
     for layer, entry in zip(model.layers, config["layers"]):
         if entry["class_name"] == "InputLayer":
-            layers.append(_input_entry(shapes[(layer.name, 0, 0)][2], keras3))
+            layers.append(_input_entry(layer, keras3))
             continue
         calls = [_call(refs, shapes, keras3) for refs in entry["inbound_nodes"]]
         layers.append({**_entry(entry, keras3), "name": layer.name, "inbound_nodes": calls})
@@ -38,17 +38,16 @@ def _wrap(class_name, module, config, keras3):
 
 
 def _tensor_specs(model):
-    """(layer name, node index, tensor index) -> (shape, dtype, tensor) for every tensor of the graph."""
+    """(layer name, node index, tensor index) -> (shape, dtype) for every tensor of the graph."""
     specs = {}
     for layer in model.layers:
         for i, node in enumerate(model.model_nodes(layer)):
             for t in node.outputs:
-                specs[(layer.name, i, t.index)] = (list(t.shape), str(t.dtype), t)
+                specs[(layer.name, i, t.index)] = (list(t.shape), str(t.dtype))
     return specs
 
 
-def _input_entry(tensor, keras3):
-    layer = tensor.layer
+def _input_entry(layer, keras3):
     shape = list(layer.batch_input_shape)
     config = {"batch_shape" if keras3 else "batch_input_shape": shape, "dtype": layer.dtype,
               "sparse": False, "name": layer.name}
@@ -84,7 +83,7 @@ def keras_layer_config(class_name, config, keras3):
 
 
 def _call(refs, shapes, keras3):
-    single = isinstance(refs[0], str)
+    single = is_ref(refs)
     refs = [refs] if single else refs
     if not keras3:
         return [[*ref, {}] for ref in refs]
@@ -95,6 +94,6 @@ def _call(refs, shapes, keras3):
 
 
 def _ends(refs, keras3):
-    if isinstance(refs[0], str):
+    if is_ref(refs):
         return list(refs) if keras3 else [list(refs)]
     return [list(r) for r in refs]

@@ -86,9 +86,9 @@ def _load_zip(path, where):
         if keras_config["class_name"] == "Sequential":
             entries = [e for e in entries if e["class_name"] != "InputLayer"]
         by_name = {layer.name: layer for layer in model.layers}
-        ordered = [by_name[e["config"]["name"]] for e in entries if e["config"].get("name") in by_name]
-        keys = keras3_keys([e["class_name"] for e in entries])
-        assign_layer_weights(layer_weights_keras3(ordered, keys, f, where), where)
+        layers = [by_name[e["config"]["name"]] for e in entries]  # one per entry, so each key meets its layer
+        assign_layer_weights(layer_weights_keras3(layers, keras3_keys([e["class_name"] for e in entries]), f, where),
+                             where)
     return model
 
 
