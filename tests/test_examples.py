@@ -4,7 +4,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,9 +44,12 @@ def test_missing_fer2013_says_where_to_get_it_and_how_to_try_synthetic(tmp_path)
     assert "--data-path" in result.stderr and "--data synthetic" in result.stderr
 
 
-def test_gpu_device_without_a_gpu_gives_a_clear_message(tmp_path):
-    if gpu_works():
-        pytest.skip("a GPU is here: --device gpu trains (tests/gpu covers it)")
+def test_gpu_device_trains_on_a_gpu_or_says_what_is_missing(tmp_path):
+    if gpu_works():  # the example itself, end to end, on the GPU
+        result = run_example("--device", "gpu", "--data", "synthetic", "--synthetic-size", "60", "--batch-size", "30",
+                             "--epochs", "1", "--out", str(tmp_path / "run"), cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        return
     result = run_example("--device", "gpu", cwd=tmp_path)
     assert result.returncode != 0 and "CuPy" in result.stderr and "Traceback" not in result.stderr
     assert 'pip install "minifer[gpu]"' in result.stderr or "NVIDIA driver" in result.stderr

@@ -164,8 +164,8 @@ WEIGHTS = rng.random(6)
 
 
 def torch_reference(name):
-    """The same loss from PyTorch, per sample, on the module's arrays."""
-    import torch
+    """The same loss from PyTorch, per sample, on the module's arrays (the test skips without it)."""
+    torch = pytest.importorskip("torch")
     import torch.nn.functional as TF
     t = torch.from_numpy
     smooth = 0.1
@@ -197,12 +197,12 @@ CASES = {  # name: (loss, labels, output given as logits?)
 def test_each_loss_matches_pytorch_and_its_gradient(name):
     loss, labels, logits = CASES[name]
     output = LOGITS if logits else SIGMOID
+    x = leaf(output)
+    check_gradients(lambda: loss(labels, x, sample_weight=WEIGHTS), [x])  # first: it needs no PyTorch
     expected = torch_reference(name)
     assert float(loss(labels, leaf(output)).data) == pytest.approx(expected.mean(), rel=1e-10)
     weighted = float(loss(labels, leaf(output), sample_weight=WEIGHTS).data)
     assert weighted == pytest.approx((expected * WEIGHTS).mean(), rel=1e-10)  # Keras's sum over batch size
-    x = leaf(output)
-    check_gradients(lambda: loss(labels, x, sample_weight=WEIGHTS), [x])
 
 
 def test_losses_by_keras_string_object_and_callable(data):
@@ -243,6 +243,10 @@ def test_metrics_by_kerass_names_and_aliases(data):
     right = float((p.argmax(1) == y).mean())
     assert logs["acc"] == logs["sparse_categorical_accuracy"] == pytest.approx(right)
     assert logs["sparse_top_k_categorical_accuracy"] == 1.0  # 3 classes, k = 5
+    in_top_two = (numpy.argsort(-p, axis=1)[:, :2] == y[:, None]).any(axis=1)  # a k that can miss
+    assert minifer.metrics.sparse_top_k_categorical_accuracy(y, p, k=2).mean() == pytest.approx(in_top_two.mean())
+    assert minifer.metrics.top_k_categorical_accuracy(numpy.eye(NUM_CLASSES)[y], p, k=2).mean() == \
+        pytest.approx(in_top_two.mean())
     one_hot = numpy.eye(NUM_CLASSES)[y]
     assert logs["mse"] == pytest.approx(float(((p - y[:, None]) ** 2).mean()), rel=1e-5)
     model.compile("adam", loss="categorical_crossentropy",

@@ -10,6 +10,7 @@ from minifer import callbacks as cb
 from minifer import functional as F
 from minifer import layers as L
 from minifer.training import TrainingDiverged
+from minifer.training.source import BatchSource, class_weights
 from test_training import NUM_CLASSES, quadrant_data, small_model
 
 
@@ -76,6 +77,11 @@ def test_class_weight_with_one_hot_labels_and_absent_classes(data):
     model.compile("adam", loss="categorical_crossentropy")
     model.fit(x, numpy.eye(NUM_CLASSES)[y], class_weight="balanced", batch_size=32, verbose=0)
     small_model().fit(x, y, class_weight={0: 2.0, 7: 5.0}, batch_size=32, verbose=0)
+    # the weights fit trained with: each sample's class weight, read through one-hot labels too
+    balanced = BatchSource(x, numpy.eye(NUM_CLASSES)[y], class_weight="balanced").sample_weights
+    numpy.testing.assert_allclose(balanced, class_weights(y, NUM_CLASSES)[y])
+    chosen = BatchSource(x, y, class_weight={0: 2.0, 7: 5.0}).sample_weights
+    numpy.testing.assert_array_equal(chosen, numpy.where(y == 0, 2.0, 1.0))
 
 
 # -- one input rule at every door -------------------------------------------------------------
