@@ -2,6 +2,8 @@
 and Keras's compiled metrics by name (``get``), as per-sample values that fit and evaluate average."""
 import numpy
 
+from .source import class_labels
+
 
 def accuracy(y_true, y_pred):
     y_true, y_pred = numpy.asarray(y_true), numpy.asarray(y_pred)
@@ -51,8 +53,7 @@ def classification_report(y_true, y_pred, class_names):
 
 # -- Keras's compiled metrics: per-sample values a fit or evaluate averages -------------------------
 def _indices(y_true):
-    y = numpy.asarray(y_true)
-    return (y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y).astype(numpy.int64)
+    return class_labels(y_true)  # (N, 1) read as (N,), the one label rule
 
 
 def _targets(y_true, y_pred):

@@ -161,9 +161,7 @@ class Trainer(Evaluator):
                     write_line(f"Epoch {epoch + 1}/{epochs} - {logs['time']:.1f}s - {format_logs(logs)}")
                 if interrupt.requested and epoch + 1 < epochs:  # Ctrl-C after the last batch or in validation
                     self.interrupted = True
-                    for cb in run.callbacks:
-                        cb.on_train_interrupted(epoch, None)
-                    write_line(f"Interrupted after epoch {epoch + 1}; resume with resume=<checkpoint>.")
+                    _interrupted(run, epoch, None)
                     break
                 if self.stop_training:
                     break
@@ -204,9 +202,7 @@ class Trainer(Evaluator):
             bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()})
             if interrupt.requested:
                 bar.close()
-                for cb in run.callbacks:
-                    cb.on_train_interrupted(epoch, batch)
-                write_line(f"Interrupted after epoch {epoch + 1}, batch {batch + 1}; resume with resume=<checkpoint>.")
+                _interrupted(run, epoch, batch)
                 return None
         bar.close()
         if seen == 0:
@@ -254,3 +250,12 @@ class _StopOnInterrupt:
         if self.previous is not None:
             signal.signal(signal.SIGINT, self.previous)
         return False
+
+
+def _interrupted(run, epoch, batch):
+    """Tell the callbacks (a resumable checkpoint is written there) and the user that Ctrl-C stopped
+    training after ``batch`` of ``epoch`` (None: after the whole epoch)."""
+    for cb in run.callbacks:
+        cb.on_train_interrupted(epoch, batch)
+    where = f"epoch {epoch + 1}" + ("" if batch is None else f", batch {batch + 1}")
+    write_line(f"Interrupted after {where}; resume with resume=<checkpoint>.")
