@@ -22,28 +22,19 @@ def adapt(x, y=None, sample_weight=None, batch_size=None, shuffle=False, seed=0,
           augmenter=None, steps=None):
     """The batch source for ``x`` (and ``y``, ``sample_weight`` for arrays), at most ``steps`` batches an epoch."""
     batch_size = batch_size or DEFAULT_BATCH_SIZE
+    arrays = not isinstance(x, BatchSource) and all(hasattr(a, "shape") and hasattr(a, "dtype") for a in leaves(x))
+    if not arrays and (y is not None or sample_weight is not None or class_weight is not None):
+        raise ValueError(f"x is a {type(x).__name__} of batches: its batches carry the labels and weights, so "
+                         "y, sample_weight and class_weight must be None (as in Keras)")
     if isinstance(x, BatchSource):
         source = x
-    elif all(hasattr(a, "shape") and hasattr(a, "dtype") for a in leaves(x)):  # arrays, one per input
+    elif arrays:  # one per input
         source = _Unlabelled(x, batch_size) if y is None else BatchSource(
             x, y, batch_size=batch_size, augmenter=augmenter, shuffle=shuffle, seed=seed,
             class_weight=class_weight, sample_weight=sample_weight)
     else:
-        if y is not None or sample_weight is not None or class_weight is not None:
-            raise ValueError(f"x is a {type(x).__name__} of batches: its batches carry the labels and weights, so "
-                             "y, sample_weight and class_weight must be None (as in Keras)")
         source = _Indexed(x, shuffle, seed) if hasattr(x, "__getitem__") and hasattr(x, "__len__") else _Stream(x)
     return source if steps is None else _Limited(source, steps)
-
-
-def steps_of(source):
-    """Batches per epoch, or None for a generator without ``steps_per_epoch``."""
-    return source.steps() if hasattr(source, "steps") else len(source)
-
-
-def images_of(source, n):
-    """Up to ``n`` training images, for re-estimating BatchNorm statistics after an epoch."""
-    return source.x if isinstance(source, BatchSource) else source.images(n)
 
 
 def unpack(item):
@@ -141,11 +132,11 @@ class _Limited:
         self.source, self.limit = source, int(steps)
 
     def steps(self):
-        inner = steps_of(self.source)
+        inner = self.source.steps()
         return self.limit if inner is None else min(inner, self.limit)
 
     def epoch(self, e):
         return itertools.islice(self.source.epoch(e), self.limit)
 
     def images(self, n):
-        return images_of(self.source, n)
+        return self.source.images(n)

@@ -14,7 +14,7 @@ from ..autograd import no_grad
 from ..backend import to_numpy
 from . import losses, optimizers
 from . import metrics as keras_metrics
-from .adapters import adapt, steps_of
+from .adapters import adapt
 from .structure import is_nested, length, ordered
 
 INFERENCE_BATCH_SIZE = 256  # evaluate/predict with batch_size=None: the results do not depend on it
@@ -162,7 +162,7 @@ class Evaluator:
         self._require_compiled("evaluate")
         source = adapt(x, y, sample_weight, batch_size or INFERENCE_BATCH_SIZE, steps=steps)
         loss_sum, sums, seen = 0.0, [0.0] * (len(self.metrics_names) - 1), 0
-        bar = progress(total=steps_of(source), desc="evaluate", unit="batch", leave=False,
+        bar = progress(total=source.steps(), desc="evaluate", unit="batch", leave=False,
                         disable=verbosity(verbose) != 1)
         with no_grad():
             for xb, yb, wb in source.epoch(0):
@@ -180,7 +180,7 @@ class Evaluator:
         """The outputs (class probabilities for a softmax model) as a NumPy array, in inference mode;
         ``x`` as ``evaluate`` takes it (labels a generator gives are ignored)."""
         source = adapt(x, batch_size=batch_size or INFERENCE_BATCH_SIZE, steps=steps)
-        bar = progress(total=steps_of(source), desc="predict", unit="batch", leave=False,
+        bar = progress(total=source.steps(), desc="predict", unit="batch", leave=False,
                         disable=verbosity(verbose) != 1)
         outputs = []
         for xb, _, _ in source.epoch(0):

@@ -112,6 +112,15 @@ class BatchSource:
         weights = per_class[classes].astype(np.float32)
         return weights if own is None else weights * own
 
+    def steps(self):
+        """Batches per epoch: every source ``fit`` reads offers ``steps()`` (training/adapters.py)."""
+        return len(self)
+
+    def images(self, n):
+        """The training images precise BatchNorm re-estimates over: all of them
+        (``recompute_batchnorm`` takes its spread-out subset of at most ``n``)."""
+        return self.x
+
     def __len__(self):
         full, rest = divmod(self.n, self.batch_size)
         return full + (1 if rest and not self.drop_last else 0)

@@ -19,7 +19,7 @@ from .. import functional as F
 from .. import random
 from ..autograd import no_grad
 from ..backend import get_xp, to_numpy
-from .adapters import PRECISE_BN_IMAGES, adapt, images_of, steps_of, unpack
+from .adapters import PRECISE_BN_IMAGES, adapt, unpack
 from .evaluation import Evaluator, format_logs, progress, verbosity, write_line
 from .run import TrainingRun
 from .structure import leaves, length, take
@@ -147,7 +147,7 @@ class Trainer(Evaluator):
                 if not logs:  # a generator ran dry
                     break
                 if precise_bn:
-                    self.recompute_batchnorm(images_of(source, PRECISE_BN_IMAGES))
+                    self.recompute_batchnorm(source.images(PRECISE_BN_IMAGES))
                 if validation_data is not None and _validation_due(epoch, validation_freq):
                     vx, vy, vw = unpack(validation_data)
                     val = self.evaluate(vx, vy, validation_batch_size, verbose=0, sample_weight=vw,
@@ -172,7 +172,7 @@ class Trainer(Evaluator):
     def _train_epoch(self, run, source, epoch, epochs, skip, interrupt, verbose):
         """Train one epoch from batch ``skip``; its logs, None when interrupted, {} when the input ran dry."""
         loss_sum, sums, seen = run.running if skip else (0.0, [0.0] * (len(self.metrics_names) - 1), 0)
-        bar = progress(total=steps_of(source), initial=skip, desc=f"Epoch {epoch + 1}/{epochs}", unit="batch",
+        bar = progress(total=source.steps(), initial=skip, desc=f"Epoch {epoch + 1}/{epochs}", unit="batch",
                         leave=False, disable=verbose != 1)
         start = time.perf_counter()
         for batch, (xb, yb, wb) in enumerate(source.epoch(epoch)):
