@@ -172,7 +172,10 @@ def test_a_parallel_section_puts_the_blas_thread_count_back():
         pytest.skip("NumPy here does not use OpenBLAS")
     import numpy
     before = parallel.blas_threads()
-    parallel.for_ranges(lambda a, b: parallel.blas_threads(), numpy, 0, 10, threads=2)
-    assert parallel.blas_threads() == before
-    inside = parallel.for_ranges(lambda a, b: parallel.blas_threads(), numpy, 0, 10, threads=2)
-    assert inside == [1, 1]
+    parallel._blas[1](3)  # a count the section must change and put back (1 would pass trivially)
+    try:
+        inside = parallel.for_ranges(lambda a, b: parallel.blas_threads(), numpy, 0, 10, threads=2)
+        assert inside == [1, 1]
+        assert parallel.blas_threads() == 3
+    finally:
+        parallel._blas[1](before)

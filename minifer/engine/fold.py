@@ -67,10 +67,16 @@ def foldable(model):
     return folds
 
 
-def folded_weights(producer, weights, bn):
-    """The producer's weights with ``bn`` folded in: its last kernel scaled per output channel, a bias."""
+def bn_affine(bn):
+    """(scale, shift) in float64: ``bn`` in inference is x * scale + shift per channel."""
     gamma, beta, mean, var = (numpy.asarray(w, numpy.float64) for w in bn.get_weights())
     scale = gamma / numpy.sqrt(var + bn.epsilon)
+    return scale, beta - mean * scale
+
+
+def folded_weights(producer, weights, bn):
+    """The producer's weights with ``bn`` folded in: its last kernel scaled per output channel, a bias."""
+    scale, shift = bn_affine(bn)
     kernels = weights[:-1] if producer.use_bias else list(weights)
     bias = numpy.asarray(weights[-1], numpy.float64) if producer.use_bias else 0.0
     last = numpy.asarray(kernels[-1], numpy.float64)
@@ -79,4 +85,4 @@ def folded_weights(producer, weights, bn):
     else:
         last = last * scale
     dtype = kernels[-1].dtype
-    return kernels[:-1] + [last.astype(dtype), ((bias - mean) * scale + beta).astype(dtype)]
+    return kernels[:-1] + [last.astype(dtype), (bias * scale + shift).astype(dtype)]

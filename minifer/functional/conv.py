@@ -10,13 +10,6 @@ from ..kernels import kernels_for
 from .geometry import as_pair, window_geometry
 
 
-def _geometry(x_shape, kernel, strides, padding):
-    pads, out_hw = window_geometry(x_shape[1:3], kernel, strides, padding)
-    if min(out_hw) < 1:
-        raise ValueError(f"kernel {kernel} is larger than the {padding!r} input {tuple(x_shape[1:3])}")
-    return pads, out_hw
-
-
 class _ConvolutionFunction(Function):
     """What both convolutions share: the geometry, what backward keeps, the bias gradient."""
 
@@ -25,7 +18,7 @@ class _ConvolutionFunction(Function):
 
     def forward(self, x, w, b=None):
         k = kernels_for(x)
-        self.pads, self.out_hw = _geometry(x.shape, w.shape[:2], self.strides, self.padding)
+        self.pads, self.out_hw = window_geometry(x.shape[1:3], w.shape[:2], self.strides, self.padding, "kernel")
         y, saved = self.run_forward(k, x, w, b)
         self.saved = saved if self.needs_grad[1] else None  # for dw
         self.w = w if self.needs_grad[0] else None  # for dx

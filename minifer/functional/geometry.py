@@ -43,9 +43,12 @@ def as_pair(value, name="value"):
     return value
 
 
-def window_geometry(in_hw, window, strides, padding):
+def window_geometry(in_hw, window, strides, padding, what=None):
     """((top, bottom), (left, right)) padding and the (Ho, Wo) output size of a sliding window:
-    the one computation convolution and pooling share, layers and functions alike."""
+    the one computation convolution and pooling share, layers and functions alike. Given
+    ``what`` ("kernel", "pool"), a window with no output position is a ValueError naming it."""
     pads = pad_amounts(in_hw, window, strides, padding)
     out_hw = tuple(conv_output_length(n, k, s, padding) for n, k, s in zip(in_hw, window, strides))
+    if what and min(out_hw) < 1:
+        raise ValueError(f"{what} {window} is larger than the {padding!r} input {tuple(in_hw)}")
     return pads, out_hw

@@ -13,9 +13,7 @@ class _PoolFunction(Function):
         self.pool, self.strides, self.padding = pool, strides, padding
 
     def geometry(self, x):
-        self.pads, self.out_hw = window_geometry(x.shape[1:3], self.pool, self.strides, self.padding)
-        if min(self.out_hw) < 1:
-            raise ValueError(f"pool {self.pool} is larger than the {self.padding!r} input {tuple(x.shape[1:3])}")
+        self.pads, self.out_hw = window_geometry(x.shape[1:3], self.pool, self.strides, self.padding, "pool")
 
 
 def _pool_args(pool_size, strides):

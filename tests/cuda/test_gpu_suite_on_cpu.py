@@ -1,6 +1,7 @@
 """tests/gpu, run here with a stand-in CuPy (fake_gpu/cupy.py: NumPy arrays, the .cu kernels built by
-g++): the GPU suite's own Python, set_device, Model.to and the CUDA kernel set run end to end, so a
-test that would fail on a GPU for a reason that is not CUDA's fails in CI first."""
+g++): the GPU suite's own Python, set_device and the CUDA kernel set run end to end, so a test that
+would fail on a GPU for a reason that is not CUDA's fails in CI first. Every NumPy array counts as a
+GPU array under the stand-in: CPU against CUDA is test_backend_on_cpu.py's comparison."""
 import os
 import subprocess
 import sys

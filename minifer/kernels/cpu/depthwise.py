@@ -9,7 +9,7 @@ whole block instead of C elements and the running sum stays in the cache (docs/b
 from ...backend import get_xp
 from .columns import add_parts
 from .parallel import for_ranges
-from .shifts import tap_offsets
+from .shifts import grid_gradient, tap_offsets
 from .windows import contiguous, pad_nhwc, tap_slice, unpad_nhwc
 
 BLOCK = 65536  # elements per block
@@ -106,9 +106,7 @@ def depthwise_backward(g, saved, w, x_shape, w_shape, strides, pads, out_hw):
     last, total = shifts[-1], n * hp * wp
     # g on the padded grid (zeros where no output pixel is), after ``last`` zero rows
     if tuple(strides) == (1, 1):
-        gg = xp.empty((last + total, c * m), dtype=g.dtype)
-        gg[:last] = 0
-        pad_nhwc(g, ((0, hp - out_hw[0]), (0, wp - out_hw[1])), out=gg[last:].reshape(n, hp, wp, c * m))
+        gg = grid_gradient(g, hp, wp, last)
     else:
         gg = xp.zeros((last + total, c * m), dtype=g.dtype)
         gg[last:].reshape(n, hp, wp, c * m)[tap_slice(0, 0, strides, out_hw)] = g

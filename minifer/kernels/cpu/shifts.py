@@ -70,6 +70,16 @@ def _shifted_dw(src, offsets, g, start, stop, rows=None):
     return dw
 
 
+def grid_gradient(g, hp, wp, last):
+    """Stride-1 ``g`` (N, Ho, Wo, F) on the padded grid of (hp, wp) pixels (zeros outside each
+    image's Ho x Wo corner) as rows, after ``last`` zero rows: what the gather backward reads."""
+    n, f = g.shape[0], g.shape[3]
+    gg = get_xp(g).empty((last + n * hp * wp, f), dtype=g.dtype)
+    gg[:last] = 0
+    pad_nhwc(g, ((0, hp - g.shape[1]), (0, wp - g.shape[2])), out=gg[last:].reshape(n, hp, wp, f))
+    return gg
+
+
 def shift_conv(xpad, w, out_hw, rows=None):
     """Stride-1 convolution of padded NHWC ``xpad``; returns a strided (N, Ho, Wo, F) view.
     ``rows`` overrides the GEMM block height (tests use tiny ragged blocks)."""
@@ -98,10 +108,7 @@ def shift_conv_backward(g, xpad, w, padded_shape, w_shape, rows=None):
     shifts = tap_offsets((kh, kw), wp)
     last = shifts[-1]
     total = n * hp * wp
-    # g on the padded grid (zeros outside Ho x Wo), after ``last`` leading zero rows
-    gg = xp.empty((last + total, f), dtype=g.dtype)
-    gg[:last] = 0
-    pad_nhwc(g, ((0, hp - g.shape[1]), (0, wp - g.shape[2])), out=gg[last:].reshape(n, hp, wp, f))
+    gg = grid_gradient(g, hp, wp, last)
     dxpad = dw = None
     if w is not None:
         dxpad = xp.empty((total, c), dtype=g.dtype)
