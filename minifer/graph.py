@@ -161,3 +161,16 @@ def _depth_first(outputs):
         stack.append((node, True))
         stack.extend((t.node, False) for t in reversed(node.inbound) if t.node not in finished)
     return post_order, first_seen
+
+
+def store_and_release(outputs, inbound, result, values, uses):
+    """After one node ran on ``values``: keep each of its outputs some consumer still needs (an
+    output nothing reads is never stored) and drop each input this was the last consumer of, so
+    memory stays flat however deep the graph. ``Model.call`` and the inference plan walk so."""
+    for t, value in zip(outputs, result if isinstance(result, list) else [result]):
+        if t in uses:
+            values[t] = value
+    for t in inbound:
+        uses[t] -= 1
+        if uses[t] == 0:
+            del values[t]

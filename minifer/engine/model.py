@@ -9,7 +9,7 @@ import json
 
 from ..autograd import Tensor
 from ..backend import get_device, to_device
-from ..graph import check_connected, map_graph
+from ..graph import check_connected, map_graph, store_and_release
 from ..io import config as _config
 from ..io import load_weights, save_model, save_weights
 from ..layers import InputLayer, Layer, Softmax
@@ -197,14 +197,7 @@ class Model(Trainer, Layer):
                 continue
             args = [values[t] for t in node.inbound]
             args = args if isinstance(node.inputs, list) else args[0]
-            result = node.layer(args, training=training)
-            for t, value in zip(node.outputs, result if isinstance(result, list) else [result]):
-                if t in uses:  # an output nothing consumes is never stored
-                    values[t] = value
-            for t in node.inbound:
-                uses[t] -= 1
-                if uses[t] == 0:
-                    del values[t]
+            store_and_release(node.outputs, node.inbound, node.layer(args, training=training), values, uses)
         return _unlist([values[t] for t in self.outputs], self._single_output)
 
     def _prepare(self, inputs):

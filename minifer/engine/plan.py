@@ -21,6 +21,7 @@ import contextlib
 import numpy
 
 from ..kernels.cpu import parallel
+from ..graph import store_and_release
 from ..layers import InputLayer
 from . import plan_steps as steps
 from .fold import bn_affine, foldable, folded_weights
@@ -73,14 +74,8 @@ class InferencePlan:
             result, made = step([values[t] for t in inbound], consumable)
             if not made:  # the output may be (a view of) an input: nobody writes into those now
                 fresh.difference_update(inbound)
-            for t, value in zip(outputs, result if isinstance(result, list) else [result]):
-                if t in uses:
-                    values[t] = value
-                    (fresh.add if made else fresh.discard)(t)
-            for t in inbound:
-                uses[t] -= 1
-                if uses[t] == 0:
-                    del values[t]
+            (fresh.update if made else fresh.difference_update)(outputs)
+            store_and_release(outputs, inbound, result, values, uses)
         return [values[t] for t in self.model.outputs]
 
 
