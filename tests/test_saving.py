@@ -79,6 +79,13 @@ def test_a_weights_file_is_not_a_model_file(tmp_path):
         minifer.load(path)
 
 
+def test_a_keras_model_file_given_to_load_weights_says_what_it_is(tmp_path):
+    pytest.importorskip("h5py")
+    path = minifer.save(small(), tmp_path / "m.keras")
+    with pytest.raises(ValueError, match=r"is a Keras \.keras model file, not a weights file: read it with minifer.load"):
+        small().load_weights(path)
+
+
 def test_a_failed_write_leaves_the_old_file_intact_and_no_temporary(tmp_path, monkeypatch):
     path = atomic_save_npz(tmp_path / "ckpt", {"a": numpy.arange(3)})
 

@@ -7,7 +7,8 @@ CHECKPOINT_KEY = "state"  # a training checkpoint's JSON position and counters
 KINDS = {"model": ("a model file (minifer.save or model.save)", "minifer.load(path)"),
          "weights": ("a weights file (model.save_weights)", "model.load_weights(path)"),
          "checkpoint": ("a resumable training checkpoint (ModelCheckpoint(..., resumable=True))",
-                        "model.fit(..., resume=path)")}
+                        "model.fit(..., resume=path)"),
+         "keras": ("a Keras .keras model file", "minifer.load(path)")}  # a zip, but not an .npz
 
 
 def kind_of(names):

@@ -3,7 +3,7 @@ built again under other automatic names loads by structure (count and shapes in 
 from ..backend import to_numpy
 from .atomic import atomic_save_npz, npz_path
 from .keras_files import file_kind, load_keras_weights, save_keras_weights
-from .kinds import check_kind
+from .kinds import KINDS, check_kind
 from .npz import NpzFile
 
 
@@ -44,8 +44,11 @@ def save_weights(model, path):
 
 def load_weights(model, path):
     """From minifer's .npz (by weight name) or a Keras HDF5 weights file (by layer order and shapes)."""
-    if str(path).endswith((".h5", ".hdf5")) or file_kind_or_none(path) == "hdf5":
+    kind = file_kind_or_none(path)
+    if str(path).endswith((".h5", ".hdf5")) or kind == "hdf5":
         return load_keras_weights(model, path)
+    if kind == "keras":
+        raise ValueError(f"{str(path)!r} is {KINDS['keras'][0]}, not a weights file: read it with {KINDS['keras'][1]}")
     with NpzFile(npz_path(path), "a weights file (model.save_weights)") as archive:  # read after the names fit
         check_kind(path, archive.shapes, "weights")
         assign_weights(model, _by_structure(model, archive), repr(str(path)))
