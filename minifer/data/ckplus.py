@@ -21,7 +21,7 @@ import numpy as np
 
 from .cache import cached
 from .classes import CKPLUS_CLASSES
-from .errors import DataError, DataNotFoundError, Problems, open_regular
+from .errors import DataError, DataNotFoundError, Problems, cannot_list, open_regular
 from .faces import face_crop_or_centre
 from .folder import list_class_images, raise_or_report, read_images
 from .images import is_image_file, resize
@@ -79,7 +79,7 @@ def _original_entries(images_dir, emotion_dir, frames_per_sequence, bad):
             bad.add(e)
             continue
         except OSError as e:
-            bad.add(f"{frames_dir}: cannot be listed ({e.strerror or e})")
+            bad.add(str(cannot_list(frames_dir, e)))
             continue
         if code == 0:
             continue
@@ -115,7 +115,7 @@ def load_ckplus(path, return_subjects=False, frames_per_sequence=3, margin=0.2, 
     try:
         original = _original_layout(path)
     except OSError as e:
-        raise DataError(f"{path}: cannot be listed ({e.strerror or e})") from e
+        raise cannot_list(path, e) from e
 
     def to_48(grey, file):
         if original is None:

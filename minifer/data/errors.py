@@ -31,6 +31,11 @@ class DataNotFoundError(DataError):
     """A dataset file or folder that is not where it was looked for."""
 
 
+def cannot_list(folder, error):
+    """The DataError for a folder ``os.listdir``/``scandir`` refused (permissions, a dangling link)."""
+    return DataError(f"{folder}: cannot be listed ({error.strerror or error})")
+
+
 class DataWarning(UserWarning):
     """Entries were skipped (``skip_bad=True``) or needed a fallback."""
 

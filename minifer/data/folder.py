@@ -12,7 +12,7 @@ import numpy as np
 
 from .cache import cached
 from .classes import class_index
-from .errors import DataError, DataNotFoundError, Problems, report_problems, where
+from .errors import DataError, DataNotFoundError, Problems, cannot_list, report_problems, where
 from .faces import face_crop_or_centre
 from .images import is_image_file, read_grey, resize
 
@@ -25,7 +25,7 @@ def folder_class_names(path):
     try:
         names = sorted(e.name for e in os.scandir(path) if e.is_dir() and not e.name.startswith("."))
     except OSError as e:
-        raise DataError(f"{path}: cannot be listed ({e.strerror or e})") from e
+        raise cannot_list(path, e) from e
     if not names:
         raise DataError(f"{path}: has no class subfolders; expected e.g. {path}/happy/*.png")
     return tuple(names)
@@ -46,7 +46,7 @@ def list_class_images(path, class_names, bad=None, dataset=""):
         try:
             files = sorted(f for f in os.listdir(path / folder) if is_image_file(f))
         except OSError as e:
-            error = DataError(f"{path / folder}: cannot be listed ({e.strerror or e})")
+            error = cannot_list(path / folder, e)
             if bad is None:
                 raise error from e
             bad.add(error)
