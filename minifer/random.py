@@ -3,32 +3,33 @@
 ``minifer.random.seed(s)`` makes weight initialisation and dropout masks repeatable; a
 layer or call may also pass its own ``numpy.random.Generator``. ``fit`` draws its dropout
 masks from a generator of its own (``using``), so training never reseeds or advances the
-global one: models built after a fit still start from fresh weights.
+global one: models built after a fit still start from fresh weights. ``using`` holds on its
+own thread only, so two models trained in two threads each draw from their own generator.
 """
 import contextlib
+import threading
 
 import numpy
 
-_generator = numpy.random.default_rng()
+_global = [numpy.random.default_rng()]
+_local = threading.local()  # .generator: the one ``using`` put in place on this thread
 
 
 def seed(value):
     """Reset the global generator so that everything random after it repeats."""
-    global _generator
-    _generator = numpy.random.default_rng(value)
+    _global[0] = numpy.random.default_rng(value)
 
 
 def generator():
-    """The generator in use: the global one, or the one ``using`` put in place."""
-    return _generator
+    """The generator in use on this thread: the one ``using`` put in place, else the global one."""
+    return getattr(_local, "generator", None) or _global[0]
 
 
 @contextlib.contextmanager
 def using(rng):
-    """Inside this block ``generator()`` is ``rng``; the global generator is put back after."""
-    global _generator
-    previous, _generator = _generator, rng
+    """Inside this block, on this thread, ``generator()`` is ``rng``; what it was is put back after."""
+    previous, _local.generator = getattr(_local, "generator", None), rng
     try:
         yield rng
     finally:
-        _generator = previous
+        _local.generator = previous

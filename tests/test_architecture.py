@@ -6,6 +6,7 @@ that nothing in the core imports (predict uses data and plot; cli uses them all)
 autograd/ may do so in a cycle.
 """
 import ast
+import inspect
 import json
 import pathlib
 import subprocess
@@ -123,6 +124,68 @@ def test_function_names_never_collide_with_layer_names():
     functions = {c.__name__ for c in subclasses(Function)}
     assert all(name.endswith("Function") for name in functions), sorted(functions)
     assert not functions & set(Layer.registry)
+
+
+# modules whose string keys are another format's vocabulary, which may share a layer's name: {path: why}
+FOREIGN_VOCABULARY = {}
+
+
+def layer_class_files():
+    """{class name: the file that defines it} for every layer class (the model classes aside)."""
+    return {name: pathlib.Path(inspect.getsourcefile(cls)).resolve() for name, cls in Layer.registry.items()
+            if cls.__module__.startswith("minifer.") and not issubclass(cls, minifer.Model)}
+
+
+def string_keys(tree):
+    """(string, line) for each string constant used to pick by name: an operand of a comparison (or
+    an item of a tuple, list or set compared against), a dict literal's key, a subscript, the key
+    of ``.get``/``.pop``/``.setdefault``, or an item of a module-level table (``__all__`` aside)."""
+    def strings(node):
+        items = node.elts if isinstance(node, (ast.Tuple, ast.List, ast.Set)) else [node]
+        return [(n.value, n.lineno) for n in items if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            for operand in [node.left, *node.comparators]:
+                yield from strings(operand)
+        elif isinstance(node, ast.Dict):
+            yield from (item for key in node.keys if key is not None for item in strings(key))
+        elif isinstance(node, ast.Subscript):
+            yield from strings(node.slice)
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args
+              and node.func.attr in ("get", "pop", "setdefault")):
+            yield from strings(node.args[0])
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and not any(getattr(t, "id", None) == "__all__" for t in node.targets):
+            yield from strings(node.value)
+
+
+def test_no_layer_is_picked_by_its_class_name_outside_its_own_file():
+    """What a layer does at inference, how it folds and how Keras spells it are the layer's own
+    methods: a table or a comparison keyed by a class name elsewhere goes stale silently when the
+    layer gains an argument (ReLU(max_value) was ignored by predict that way)."""
+    owners = layer_class_files()
+    wrong = []
+    for path in PACKAGE.rglob("*.py"):
+        relative = str(path.relative_to(PACKAGE.parent))
+        if relative in FOREIGN_VOCABULARY:
+            continue
+        for text, line in string_keys(ast.parse(path.read_text(), str(path))):
+            if text in owners and owners[text] != path.resolve():
+                wrong.append(f"{relative}:{line} picks layer {text!r} by name")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_class_name_check_finds_what_it_looks_for():
+    found = [text for text, _ in string_keys(ast.parse(textwrap.dedent("""
+        TABLE = ("Conv2D", "Dense")
+        __all__ = ["ReLU"]
+        def f(layer, config):
+            if type(layer).__name__ == "Softmax" or config["Add"] or config.get("Flatten"):
+                return {"Dropout": 1}
+            return kind in ("MaxPooling2D",)
+    """)))]
+    assert sorted(found) == ["Add", "Conv2D", "Dense", "Dropout", "Flatten", "MaxPooling2D", "Softmax"]
 
 
 def test_no_file_over_300_lines():

@@ -249,3 +249,10 @@ def test_stride_one_input_gradient_as_a_convolution(padding, kernel):
         for got, want in zip((y, dx, dw), reference(x, w, g, 1, padding)):
             np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
         assert dx.flags.c_contiguous
+
+
+@pytest.mark.parametrize("path, kernel, strides", [("shift", 3, 2), ("gemm", 3, 1), ("gemm", 1, 2)])
+def test_a_path_outside_its_geometry_is_refused(path, kernel, strides):
+    x, w = Tensor(np.ones((1, 6, 6, 2))), Tensor(np.ones((kernel, kernel, 2, 2)))
+    with pytest.raises(ValueError, match=f"conv2d path '{path}' computes .* only, not kernel"):
+        F.conv2d(x, w, strides=strides, path=path)

@@ -95,3 +95,14 @@ def test_deterministic_for_a_seed(batch):
 def test_bad_fill_mode_is_refused():
     with pytest.raises(ValueError, match="fill_mode"):
         ImageAugmenter(fill_mode="mirror")
+
+
+def test_uint8_pixels_are_augmented_in_their_own_units_and_stay_uint8():
+    """The same transform on uint8 pixels as on the same pixels in float, rounded back to uint8."""
+    pixels = np.random.default_rng(3).integers(0, 256, (6, 20, 24, 1), dtype=np.uint8)
+    aug = ImageAugmenter(rotation_range=30, zoom_range=0.2, horizontal_flip=True, fill_mode="constant", cval=255)
+    out = aug(pixels, np.random.default_rng(4))
+    floats = aug(pixels.astype(np.float32), np.random.default_rng(4))
+    assert out.dtype == np.uint8 and out.shape == pixels.shape
+    np.testing.assert_array_equal(out, np.clip(np.rint(floats), 0, 255).astype(np.uint8))
+    assert not np.array_equal(out, pixels)

@@ -19,22 +19,22 @@ def batches(source, epoch):
     return list(source.epoch(epoch))
 
 
-def test_an_epoch_covers_every_sample_once_scaled_to_unit_range(data):
+def test_an_epoch_covers_every_sample_once_as_given(data):
+    """Batches hold the images as given (uint8 stays uint8: the model's input scales it)."""
     x, y = data
     source = BatchSource(x, y, batch_size=16)
     assert len(source) == 4 and len(BatchSource(x, y, batch_size=16, drop_last=True)) == 3
     seen = []
     for xb, yb, wb in source.epoch(0):
-        assert xb.dtype == np.float32 and yb.dtype == np.int64 and wb is None
-        assert 0 <= xb.min() and xb.max() <= 1
+        assert xb.dtype == np.uint8 and yb.dtype == np.int64 and wb is None
         for img, label in zip(xb, yb):
-            i = np.flatnonzero((x == np.rint(img * 255)).all(axis=(1, 2, 3)))[0]
+            i = np.flatnonzero((x == img).all(axis=(1, 2, 3)))[0]
             assert y[i] == label
             seen.append(i)
     assert sorted(seen) == list(range(50))
     unshuffled = BatchSource(x, y, batch_size=50, shuffle=False)
     xb, yb, _ = next(unshuffled.epoch(5))
-    np.testing.assert_array_equal(xb, x.astype(np.float32) / 255)
+    np.testing.assert_array_equal(xb, x)
 
 
 def test_epoch_batches_depend_only_on_seed_and_epoch(data):
@@ -80,7 +80,7 @@ def test_normalizer_round_trips_through_json(data):
     np.testing.assert_array_equal(again(x), z)
 
 
-def test_float_images_are_taken_as_already_scaled_and_empty_sets_refused(data):
+def test_float_images_are_taken_as_they_are_and_empty_sets_refused(data):
     x, y = data
     scaled = x.astype(np.float32) / 255
     xb, _, _ = next(BatchSource(scaled, y, batch_size=50, shuffle=False).epoch(0))

@@ -21,7 +21,7 @@ def data():
 def dense_model(units=NUM_CLASSES, activation="softmax", seed=0):
     minifer.random.seed(seed)
     with L.fresh_names():
-        inputs = minifer.Input((8, 8, 1))
+        inputs = minifer.Input((8, 8, 1), pixel_range=(0, 1))
         h = L.Flatten()(inputs)
         return minifer.Model(inputs, L.Dense(units, activation=activation)(h))
 

@@ -15,10 +15,11 @@ skimage_data = pytest.importorskip("skimage.data")
 Image = pytest.importorskip("PIL.Image")
 
 
-def small_model(classes=7, size=32, metadata=None):
+def small_model(classes=7, size=32, metadata=None, pixel_range=None):
     with fresh_names():
         model = minifer.Sequential([L.Conv2D(4, 3, strides=2, activation="relu"), L.GlobalAveragePooling2D(),
-                                    L.Dense(classes, activation="softmax")], input_shape=(size, size, 1))
+                                    L.Dense(classes, activation="softmax")], input_shape=(size, size, 1),
+                                   pixel_range=pixel_range)
     if metadata:
         model.metadata = metadata
     return model
@@ -102,7 +103,7 @@ def test_the_library_call_gives_what_the_command_wrote(run, photos):
 
 
 def test_a_model_file_carries_its_class_names_and_input_range(tmp_path, photos):
-    model = small_model(classes=3, metadata={"class_names": ["calm", "glad", "cross"], "input_range": [-1, 1]})
+    model = small_model(classes=3, metadata={"class_names": ["calm", "glad", "cross"]}, pixel_range=(-1, 1))
     path = minifer.save(model, tmp_path / "m.npz")
     predictor = Predictor(path)
     assert predictor.class_names == ["calm", "glad", "cross"] and predictor.input_range == (-1.0, 1.0)
@@ -110,6 +111,24 @@ def test_a_model_file_carries_its_class_names_and_input_range(tmp_path, photos):
     numpy.testing.assert_array_equal(predictor.scale(crops)[..., 0], [[[-1.0, 1.0]]])
     (face,) = minifer.predict_faces(photos / "face.png", path)["faces"]
     assert list(face["probabilities"]) == ["calm", "glad", "cross"]
+
+
+def test_a_format_1_file_keeps_the_input_range_it_was_saved_with(tmp_path):
+    """Format 1 scaled every model's uint8 input to [0, 1], and predict read metadata["input_range"]:
+    loaded now, the model's input declares that range, so it takes its arrays as it did."""
+    path = minifer.save(small_model(classes=3), tmp_path / "m.npz")
+    with numpy.load(path) as archive:
+        members = {k: archive[k] for k in archive.files}
+    header = json.loads(members["__minifer_model__"].tobytes())
+    assert header["format_version"] == 2 and "pixel_range" not in header["model"]["config"]
+    for metadata, expected in (({}, (0.0, 1.0)), ({"input_range": [-1, 1]}, (-1.0, 1.0))):
+        old = {**header, "format_version": 1, "metadata": metadata}
+        numpy.savez(path, **{**members, "__minifer_model__": numpy.frombuffer(json.dumps(old).encode(), numpy.uint8)})
+        loaded = minifer.load(path)
+        assert loaded.inputs[0].layer.pixel_range == expected and Predictor(path).input_range == expected
+        pixels = numpy.full((1, 32, 32, 1), 255, numpy.uint8)
+        numpy.testing.assert_allclose(loaded.predict(pixels, verbose=0),
+                                      loaded.predict(numpy.full((1, 32, 32, 1), expected[1], numpy.float32), verbose=0))
 
 
 def test_class_names_must_match_the_outputs(tmp_path, photos, capsys):

@@ -28,7 +28,7 @@ def quadrant_data(n, seed):
 def small_model(seed=0, l2=None, dropout=0.0):
     minifer.random.seed(seed)
     with L.fresh_names():
-        inputs = minifer.Input((8, 8, 1))
+        inputs = minifer.Input((8, 8, 1), pixel_range=(0, 1))
         h = L.Conv2D(6, 3, padding="same", use_bias=False, kernel_regularizer=l2)(inputs)
         h = L.BatchNormalization()(h)
         h = L.ReLU()(h)

@@ -86,6 +86,7 @@ def test_class_weight_with_one_hot_labels_and_absent_classes(data):
 
 # -- one input rule at every door -------------------------------------------------------------
 def test_every_door_scales_uint8_the_same_way(data):
+    """An input declaring a pixel range (small_model's) maps uint8 pixels onto it at every door."""
     x, y = data
     model = small_model()
     scaled = x / numpy.float32(255)
@@ -104,8 +105,21 @@ def test_input_the_rule_cannot_read_is_refused(data):
         model.predict(x.astype(numpy.int64))
     with pytest.raises(TypeError, match="dtype uint16 are ambiguous"):
         model(x.astype(numpy.uint16))
-    with pytest.raises(ValueError, match=r"whole numbers up to \d+.*divide by 255"):
+    with pytest.raises(ValueError, match=r"whole numbers up to \d+.*Pass them as uint8, or scale them"):
         model.fit(x.astype(numpy.float32), y, verbose=0)
+
+
+def test_a_model_without_a_pixel_range_takes_its_arrays_as_they_are():
+    """Counts, 0-255 floats, int64: any real numbers, in the input's dtype; only non-numbers are refused."""
+    with L.fresh_names():
+        inputs = minifer.Input((3,))
+        model = minifer.Model(inputs, L.Dense(1, use_bias=False, kernel_initializer="ones")(inputs))
+    for x in (numpy.array([[1, 2, 300]]), numpy.array([[1, 2, 255]], numpy.uint8), numpy.array([[1.0, 2.0, 300.0]])):
+        assert model(x).numpy().tolist() == [[float(x.sum())]]
+        assert model.predict(x, verbose=0).tolist() == [[float(x.sum())]]
+    for bad in (numpy.array([["a", "b", "c"]]), numpy.array([[1j, 2, 3]]), numpy.array([[None, 1, 2]])):
+        with pytest.raises(TypeError, match=f"input '{inputs.layer.name}' takes real numbers, got .*{bad.dtype}"):
+            model.predict(bad, verbose=0)
 
 
 def test_predict_keeps_a_float64_models_precision():

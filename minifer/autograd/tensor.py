@@ -9,6 +9,8 @@ weights) keep ``.grad``; it accumulates across calls until ``zero_grad()`` sets 
 import contextlib
 import threading
 
+import numpy
+
 from ..backend import DEFAULT_DTYPE, device_of, get_xp, to_device, to_numpy
 
 _mode = threading.local()  # .grad: whether this thread records graphs (absent: yes)
@@ -72,9 +74,11 @@ class Tensor:
         return len(self.data)
 
     def __repr__(self):
+        """The values (elided past a thousand, as NumPy prints them), then dtype, shape and flags."""
+        values = numpy.array2string(to_numpy(self.data), separator=", ", prefix="Tensor(", threshold=1000)
         label = f", name={self.name!r}" if self.name else ""
         grad = ", requires_grad=True" if self.requires_grad else ""
-        return f"Tensor(shape={self.shape}, dtype={self.dtype}{grad}{label})"
+        return f"Tensor({values}, shape={self.shape}, dtype={self.dtype}{grad}{label})"
 
     @property
     def device(self):
@@ -161,6 +165,7 @@ class Tensor:
         if len(axes) == 1 and not isinstance(axes[0], int):  # x.transpose((0, 2, 1)), as NumPy allows
             axes = axes[0]
         return _ops.transpose(self, axes or None)
+    def matmul(self, other): return _ops.matmul(self, other)
     def exp(self): return _ops.exp(self)
     def log(self): return _ops.log(self)
 

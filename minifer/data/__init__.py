@@ -14,7 +14,8 @@ from .fer2013 import find_fer2013, load_fer2013
 from .fer2013_csv import write_fer2013_csv
 from .ferplus import load_ferplus
 from .folder import folder_class_names, load_image_folder
-from ..training.source import BatchSource, class_weights, scale_01
+from ..layers.input import scale_pixels
+from ..training.source import BatchSource, class_weights
 from .normalize import Normalizer
 from .splits import Splits, load_splits, split_by_subject, stratified_split
 from .synthetic import synthetic_faces
@@ -24,7 +25,7 @@ __all__ = [
     "load_fer2013", "load_ferplus", "load_ckplus", "load_image_folder", "find_fer2013",
     "folder_class_names", "write_fer2013_csv", "synthetic_faces",
     "ImageAugmenter", "affine_matrices", "affine_resample",
-    "detect_faces", "crop_face", "estimate_eye_tilt", "Normalizer", "scale_01",
+    "detect_faces", "crop_face", "estimate_eye_tilt", "Normalizer", "scale_pixels",
     "BatchSource", "class_weights", "load_splits", "Splits", "split_by_subject",
     "stratified_split", "DataError", "DataNotFoundError", "DataWarning", "LoadReport",
 ]

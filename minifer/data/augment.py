@@ -149,9 +149,16 @@ class ImageAugmenter:
         return affine_matrices(height, width, theta, dy, dx, zoom[0], zoom[1], flip)
 
     def __call__(self, batch, rng):
-        """Augment a float (N, H, W, C) batch; returned unchanged if nothing is enabled."""
+        """Augment an (N, H, W, C) batch in its own units and dtype (uint8 pixels stay uint8, rounded,
+        as torchvision's transforms keep them; the model's input scales them at its door);
+        returned unchanged if nothing is enabled."""
         if self.is_identity:
             return batch
         n, h, w, _ = batch.shape
-        return affine_resample(batch, self.random_matrices(n, h, w, rng),
-                               self.fill_mode, self.cval)
+        pixels = batch.dtype.kind != "f"
+        out = affine_resample(batch.astype(np.float32) if pixels else batch, self.random_matrices(n, h, w, rng),
+                              self.fill_mode, self.cval)
+        if not pixels:
+            return out
+        xp, limits = get_xp(out), np.iinfo(batch.dtype)
+        return xp.clip(xp.rint(out), limits.min, limits.max).astype(batch.dtype)

@@ -4,7 +4,7 @@ A model trained on standardised inputs is only usable with the same mean and std
 so :class:`Normalizer` stores them as a JSON-able dict to save beside the weights.
 """
 from ..backend import get_xp
-from ..training.source import scale_01
+from ..layers.input import scale_pixels
 
 
 class Normalizer:
@@ -18,14 +18,14 @@ class Normalizer:
         self.mean, self.std = float(mean), float(std)
 
     def fit(self, x):
-        x = scale_01(x)
+        x = _unit(x)
         xp = get_xp(x)
         self.mean = float(xp.mean(x, dtype=xp.float64))
         self.std = float(xp.std(x, dtype=xp.float64)) or 1.0
         return self
 
     def __call__(self, x):
-        x = scale_01(x)
+        x = _unit(x)
         xp = get_xp(x)
         return (x - xp.float32(self.mean)) / xp.float32(self.std)
 
@@ -35,3 +35,8 @@ class Normalizer:
     @classmethod
     def from_dict(cls, d):
         return cls(d["mean"], d["std"])
+
+
+def _unit(x):
+    """uint8 pixels in [0, 1]; anything else as float32, as given."""
+    return scale_pixels(x) if x.dtype == "uint8" else x.astype("float32", copy=False)

@@ -15,7 +15,6 @@ from ..io import load_weights, save_model, save_weights
 from ..layers import InputLayer, Layer, Softmax
 from ..layers.base import ShapeError, _fmt, is_symbolic
 from ..training import Trainer
-from ..training.source import scale_01
 from ..training.structure import ordered
 from . import summary as _summary
 from .fold import fold_batchnorm
@@ -201,19 +200,22 @@ class Model(Trainer, Layer):
         return _unlist([values[t] for t in self.outputs], self._single_output)
 
     def _prepare(self, inputs):
-        """Wrap arrays as Tensors of the input's dtype on the weights' device (a batch moves once,
-        here), applying the one input rule (``scale_01``: uint8 pixels to [0, 1]) at this door,
-        which every entry point goes through, and check every shape against the inputs'."""
+        """Wrap arrays as Tensors on the weights' device (a batch moves once, here), each taken by
+        its InputLayer's rule (``InputLayer.accept``: as it is, or as images where the input
+        declares a pixel range) at this door, which every entry point goes through, and check every
+        shape against the inputs'."""
         if self._single_input:
             given = [inputs]
         else:  # a list in input order, or a dict by input layer name (Keras's two ways)
             given = ordered(inputs, [t.layer.name for t in self.inputs], "inputs")
         values, device = {}, self.device
         for t, x in zip(self.inputs, given):
-            if isinstance(x, Tensor):  # kept as it is (it may carry a graph), unless it holds uint8 pixels
-                x = x.to(device) if x.dtype.kind == "f" else Tensor(scale_01(x.to(device).data, t.dtype))
+            if isinstance(x, Tensor):  # kept as it is (it may carry a graph) where the rule leaves its data alone
+                x = x.to(device)
+                accepted = t.layer.accept(x.data)
+                x = x if accepted is x.data else Tensor(accepted)
             else:
-                x = Tensor(scale_01(to_device(x, device), t.dtype))
+                x = Tensor(t.layer.accept(to_device(x, device)))
             if not _fits(x.shape, t.shape):
                 raise ShapeError(f"model '{self.name}' expects input '{t.layer.name}' of shape {_fmt(t.shape)}, "
                                  f"got shape {_fmt(x.shape)}")

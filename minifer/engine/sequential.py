@@ -12,13 +12,14 @@ from .model import Model
 
 
 class Sequential(Model):
-    def __init__(self, layers=(), input_shape=None, name=None, dtype="float32"):
+    def __init__(self, layers=(), input_shape=None, name=None, dtype="float32", pixel_range=None):
+        """``pixel_range`` declares image inputs, as ``Input``'s does."""
         Layer.__init__(self, name=name)
-        self._stack, self._input_dtype = [], dtype
+        self._stack, self._input_dtype, self._pixel_range = [], dtype, pixel_range
         layers = list(layers)
         if layers and is_symbolic(layers[0]):
             first = layers.pop(0)
-            input_shape, self._input_dtype = first.shape, first.dtype
+            input_shape, self._input_dtype, self._pixel_range = first.shape, first.dtype, first.layer.pixel_range
         for layer in layers:
             self.add(layer)
         if input_shape is not None:
@@ -52,7 +53,7 @@ class Sequential(Model):
         input_shape = tuple(input_shape)
         if input_shape and input_shape[0] is None:
             input_shape = input_shape[1:]
-        x = inputs = Input(input_shape, dtype=self._input_dtype)
+        x = inputs = Input(input_shape, dtype=self._input_dtype, pixel_range=self._pixel_range)
         for layer in self._stack:
             x = layer(x)
         self._set_graph(inputs, x)
@@ -68,9 +69,10 @@ class Sequential(Model):
     def get_config(self):
         return {"name": self.name, "layers": [_config.layer_config(layer) for layer in self._stack],
                 "input_shape": list(self.input_shape[1:]) if self.graph_ready else None,
-                "dtype": str(self._input_dtype)}
+                "dtype": str(self._input_dtype),
+                **({} if self._pixel_range is None else {"pixel_range": list(self._pixel_range)})}
 
     @classmethod
     def from_config(cls, config):
         return cls([_config.layer_from_config(c) for c in config["layers"]], input_shape=config["input_shape"],
-                   name=config["name"], dtype=config.get("dtype", "float32"))
+                   name=config["name"], dtype=config.get("dtype", "float32"), pixel_range=config.get("pixel_range"))

@@ -1,13 +1,13 @@
 """Stateless differentiable operations on Tensors (NHWC images)."""
-from .activation import log_softmax, relu, softmax
+from .activation import elu, gelu, leaky_relu, prelu, relu, selu, sigmoid, softplus, swish, tanh
 from .conv import conv2d, depthwise_conv2d
 from .core import clip, dense, dropout, flatten
 from .geometry import conv_output_length
 from .loss import cross_entropy, one_hot
 from .normalization import batch_norm, population_statistics
-from .nonlinear import elu, gelu, leaky_relu, prelu, selu, sigmoid, softplus, swish, tanh
 from .pooling import avg_pool2d, global_average_pool2d, global_max_pool2d, max_pool2d
 from .shape import concatenate, rescale, spatial_dropout2d, zero_pad2d
+from .softmax import log_softmax, softmax
 
 __all__ = ["batch_norm", "clip", "conv2d", "conv_output_length", "cross_entropy", "dense",
            "depthwise_conv2d", "dropout", "flatten", "global_average_pool2d", "log_softmax",

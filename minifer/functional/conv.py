@@ -38,9 +38,7 @@ class Conv2DFunction(_ConvolutionFunction):
         self.path = path
 
     def run_forward(self, k, x, w, b):
-        self.path = self.path or k.conv2d_path(x.shape, w.shape[:2], self.strides)
-        if self.path not in k.CONV_PATHS:
-            raise ValueError(f"conv2d path must be one of {k.CONV_PATHS}, got {self.path!r}")
+        self.path = k.conv2d_path(x.shape, w.shape[:2], self.strides, self.path)
         return k.conv2d_forward(x, w, b, self.strides, self.pads, self.out_hw, self.path)
 
     def run_backward(self, k, g):

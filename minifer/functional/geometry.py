@@ -4,6 +4,7 @@
 is split with the extra pixel at the bottom/right (PyTorch would put it top/left).
 "valid": out = floor((in - k) / stride) + 1, no padding.
 """
+import numbers
 
 
 def check_padding(padding):
@@ -34,13 +35,16 @@ def pad_amounts(in_hw, kernel, strides, padding):
 
 
 def as_pair(value, name="value"):
-    """Keras accepts an int or a pair for kernel_size, strides and pool_size."""
-    if isinstance(value, int):
-        return value, value
-    value = tuple(value)
-    if len(value) != 2 or not all(isinstance(v, int) for v in value):
-        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-    return value
+    """Keras accepts an int or a pair for kernel_size, strides and pool_size; each at least 1."""
+    pair = (value, value) if isinstance(value, numbers.Integral) else value
+    try:
+        pair = tuple(pair)
+    except TypeError:
+        pair = ()
+    if len(pair) != 2 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1
+                                 for v in pair):
+        raise ValueError(f"{name} must be a positive int or a pair of positive ints, got {value!r}")
+    return tuple(int(v) for v in pair)
 
 
 def window_geometry(in_hw, window, strides, padding, what=None):

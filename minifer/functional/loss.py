@@ -7,7 +7,7 @@ sum(w_i * loss_i) / N, Keras's "sum over batch size" reduction.
 """
 from ..autograd import as_tensor
 from ..backend import get_xp
-from .activation import log_softmax
+from .softmax import log_softmax
 from .core import clip
 
 EPSILON = 1e-7

@@ -9,9 +9,11 @@ unbiased one). Inference uses the moving statistics and is a per-channel affine 
 their moving statistics alone and sum every channel's values instead; on leaving it, each
 moving mean and variance becomes the exact mean and (biased) variance of everything it saw,
 computed with the current weights ("precise BN", Wu & Johnson 2021). ``fit`` uses it so that a
-short run does not end with statistics that lag far behind the weights.
+short run does not end with statistics that lag far behind the weights. The block holds on its
+own thread only: another thread's model trains and predicts as usual meanwhile.
 """
 import contextlib
+import threading
 
 import numpy
 
@@ -59,19 +61,21 @@ def batch_norm(x, gamma, beta, moving_mean, moving_variance, training=False,
         return ChannelAffineFunction()(x, scale, beta - moving_mean.data * scale)
     fn = BatchNormTrainFunction(epsilon)
     y = fn(x, gamma, beta)
-    if _sums is not None:
-        _add_to_sums(moving_mean, moving_variance, fn.mean, fn.var, x.size // x.shape[-1])
+    sums = getattr(_local, "sums", None)
+    if sums is not None:
+        _add_to_sums(sums, moving_mean, moving_variance, fn.mean, fn.var, x.size // x.shape[-1])
         return y
     moving_mean.data = moving_mean.data * momentum + fn.mean * (1 - momentum)
     moving_variance.data = moving_variance.data * momentum + fn.var * (1 - momentum)
     return y
 
 
-_sums = None  # while population_statistics() runs: {id(moving_mean): [tensors, count, sum, sum of squares]}
+_local = threading.local()  # .sums, while population_statistics() runs on this thread:
+# {id(moving_mean): [moving mean, moving variance, count, sum, sum of squares]}
 
 
-def _add_to_sums(moving_mean, moving_variance, mean, var, count):
-    entry = _sums.setdefault(id(moving_mean), [moving_mean, moving_variance, 0, 0.0, 0.0])
+def _add_to_sums(sums, moving_mean, moving_variance, mean, var, count):
+    entry = sums.setdefault(id(moving_mean), [moving_mean, moving_variance, 0, 0.0, 0.0])
     mean = numpy.asarray(to_numpy(mean), dtype=numpy.float64)
     entry[2] += count
     entry[3] = entry[3] + mean * count
@@ -82,13 +86,12 @@ def _add_to_sums(moving_mean, moving_variance, mean, var, count):
 def population_statistics():
     """Training-mode batch norms inside the block collect their inputs' exact per-channel mean and
     variance (in float64) instead of moving; the moving statistics are set to them on leaving."""
-    global _sums
-    previous, _sums = _sums, {}
+    previous, _local.sums = getattr(_local, "sums", None), {}
     try:
         yield
-        for moving_mean, moving_variance, count, total, squares in _sums.values():
+        for moving_mean, moving_variance, count, total, squares in _local.sums.values():
             mean = total / count
             moving_mean.assign(mean)
             moving_variance.assign(numpy.maximum(squares / count - mean * mean, 0.0))
     finally:
-        _sums = previous
+        _local.sums = previous

@@ -2,7 +2,7 @@
 from ..autograd import Function, ops
 from ..backend import get_xp
 from ..kernels import kernels_for
-from ..kernels.cpu.windows import pad_nhwc, tap_slice, unpad_nhwc
+from ..kernels.windows import tap_slice, unpad_nhwc
 from .geometry import as_pair, window_geometry
 
 
@@ -53,10 +53,10 @@ class AvgPool2DFunction(_PoolFunction):
         return [tap_slice(i, j, self.strides, self.out_hw) for i in range(self.pool[0]) for j in range(self.pool[1])]
 
     def forward(self, x):
-        xp = get_xp(x)
+        xp, k = get_xp(x), kernels_for(x)
         self.geometry(x)
-        padded = pad_nhwc(x, self.pads)
-        ones = pad_nhwc(xp.ones((1, *x.shape[1:3], 1), x.dtype), self.pads)
+        padded = k.pad(x, self.pads)
+        ones = k.pad(xp.ones((1, *x.shape[1:3], 1), x.dtype), self.pads)
         total = sum(padded[s] for s in self._slices())
         self.count = sum(ones[s] for s in self._slices())
         self.in_shape = x.shape

@@ -3,14 +3,17 @@
 Keras writes every constructor argument, including many minifer has no use for at inference
 (constraints, dtype policies, initializer objects). An argument is kept when the minifer class
 takes it; one whose value would change the computation (a dilation, channels-first data, a
-capped ReLU) is refused rather than dropped. Layers are found by class name in
+grouped convolution) is refused rather than dropped. What one class spells its own way (Keras 2's
+LeakyReLU ``alpha``, Keras 3's InputLayer ``batch_shape``, BatchNormalization's ``axis=3``) its
+own constructor reads, so nothing here is written for one class. Layers are found by class name in
 ``Layer.registry``; a Lambda layer is refused because running it would mean executing code
 stored in the file.
 """
 import inspect
 import warnings
 
-from ..layers import Layer, initializers
+from ..layers import InputLayer, Layer, initializers
+from ..layers.input import dtype_name
 from .config import is_ref
 
 REFUSED = {"Lambda": "it holds Python code, and minifer never runs code from a file",
@@ -20,9 +23,7 @@ MODEL_CLASSES = ("Model", "Functional", "Sequential")
 
 # values that change the computation, which minifer does not implement: key -> values that are fine
 _MUST_BE = {"data_format": (None, "channels_last"), "dilation_rate": (1, [1, 1]), "groups": (1,),
-            "noise_shape": (None,), "keepdims": (None, False), "max_value": (None,), "threshold": (None, 0, 0.0),
-            "renorm": (None, False)}
-_MUST_BE_BY_CLASS = {"BatchNormalization": {"center": (True,), "scale": (True, None)}}  # switches of this class only
+            "noise_shape": (None,), "keepdims": (None, False), "renorm": (None, False)}
 
 
 class KerasFormatError(ValueError):
@@ -55,8 +56,8 @@ def _sequential(config, where):
         conf = entry["config"]
         batch_shape = conf.get("batch_input_shape", conf.get("batch_shape"))
         if batch_shape is not None and shape is None:
-            shape, dtype = batch_shape[1:], _dtype_name(conf.get("dtype")) or dtype
-        if entry["class_name"] != "InputLayer":
+            shape, dtype = batch_shape[1:], dtype_name(conf.get("dtype"))
+        if entry["class_name"] != InputLayer.__name__:
             layers.append({"class_name": entry["class_name"], "config": minifer_layer(entry, where)})
     if shape is None and isinstance(config, dict) and config.get("build_input_shape"):
         shape = config["build_input_shape"][1:]
@@ -101,22 +102,12 @@ def minifer_layer(entry, where):
     if cls is None:
         raise KerasFormatError(f"{where}: layer '{name}' has class {class_name!r}, which minifer does not have "
                                f"(it has {', '.join(sorted(set(Layer.registry) - set(MODEL_CLASSES)))})")
-    if class_name == "ReLU" and config.get("negative_slope") not in (None, 0, 0.0):
-        raise KerasFormatError(f"{where}: ReLU layer '{name}' has negative_slope={config['negative_slope']!r}; "
-                               "use LeakyReLU")
-    for key, fine in {**_MUST_BE, **_MUST_BE_BY_CLASS.get(class_name, {})}.items():
+    for key, fine in _MUST_BE.items():
         if key in config and _plain(config[key]) not in fine:
             raise KerasFormatError(f"{where}: {class_name} layer '{name}' has {key}={config[key]!r}, "
                                    f"which minifer does not implement")
-    if class_name == "InputLayer":
-        config["batch_input_shape"] = config.pop("batch_shape", None) or config.get("batch_input_shape")
-        config["dtype"] = _dtype_name(config.get("dtype")) or "float32"
-    else:
+    if not issubclass(cls, InputLayer):  # weights follow the input's dtype, as minifer's own models do
         config.pop("dtype", None)
-    if class_name == "LeakyReLU" and "alpha" in config:  # Keras 2's name for the slope
-        config["negative_slope"] = config.pop("alpha")
-    if class_name == "BatchNormalization":
-        config["axis"] = _last_axis(config.get("axis", -1), name, where)
     for key in list(config):
         if key.endswith("_initializer"):
             config[key] = _initializer(config[key])
@@ -143,21 +134,6 @@ def _accepted(cls):
 
 def _plain(value):
     return list(value) if isinstance(value, tuple) else value
-
-
-def _dtype_name(dtype):
-    """A dtype string, or the name inside a Keras 3 ``DTypePolicy`` config."""
-    if isinstance(dtype, dict):
-        return dtype.get("config", {}).get("name")
-    return dtype
-
-
-def _last_axis(axis, name, where):
-    axis = axis[0] if isinstance(axis, list) and len(axis) == 1 else axis
-    if axis in (-1, 3):  # channels of an NHWC image, the only layout minifer runs
-        return -1
-    raise KerasFormatError(f"{where}: BatchNormalization layer '{name}' normalises axis {axis}; minifer "
-                           "normalises the last (channel) axis only")
 
 
 def _initializer(value):

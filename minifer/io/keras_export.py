@@ -1,30 +1,31 @@
 """minifer models as Keras configs: Keras 2's (for ``.h5``) and Keras 3's (for ``.keras``).
 
-minifer's layers already take Keras's argument names, so a layer's config mostly passes
-through; what differs is spelled here: the InputLayer's shape key, LeakyReLU's slope in
-Keras 2, regularizer objects, minifer's PointwiseConv2D (a 1x1 Conv2D to Keras) and how a
-call names its inputs (Keras 2: ``[layer, node, tensor, kwargs]``; Keras 3: a serialized
-Keras tensor carrying its shape and ``keras_history``).
+minifer's layers take Keras's argument names, so a layer's config mostly passes through; a
+layer that Keras spells otherwise says how (``Layer.keras_config``: minifer's PointwiseConv2D is
+a 1x1 Conv2D to Keras, LeakyReLU's slope is ``alpha`` in Keras 2). What is spelled here is what
+every layer shares: the InputLayer's shape key, regularizer objects and how a call names its
+inputs (Keras 2: ``[layer, node, tensor, kwargs]``; Keras 3: a serialized Keras tensor carrying
+its shape and ``keras_history``). An input's ``pixel_range`` has no Keras spelling: a Keras user
+scales the pixels before calling the model.
 """
-from .config import is_ref, layer_config, model_config
+from ..layers import InputLayer
+from .config import is_ref, model_config
 
 
 def keras_model_config(model, keras3):
-    """The ``model_config`` Keras writes, for a minifer Model or Sequential."""
-    if type(model).__name__ == "Sequential":
-        entries = [_input_entry(model.inputs[0].layer, keras3)]
-        entries += [_entry(layer_config(layer), keras3) for layer in model.layers]
-        config = {"name": model.name, "trainable": True, "layers": entries}
-        return _wrap("Sequential", "keras", config, keras3)
-    shapes = _tensor_specs(model)
-    config = model_config(model)
+    """The ``model_config`` Keras writes, for a minifer Model or Sequential (a model whose config
+    lists no input layers: it makes its own)."""
+    if "input_layers" not in model.get_config():
+        entries = [_input_entry(model.inputs[0].layer, keras3)] + [_entry(layer, keras3) for layer in model.layers]
+        return _wrap("Sequential", "keras", {"name": model.name, "trainable": True, "layers": entries}, keras3)
+    config, shapes = model_config(model), _tensor_specs(model)
     layers = []
     for layer, entry in zip(model.layers, config["layers"]):
-        if entry["class_name"] == "InputLayer":
+        if isinstance(layer, InputLayer):
             layers.append(_input_entry(layer, keras3))
             continue
         calls = [_call(refs, shapes, keras3) for refs in entry["inbound_nodes"]]
-        layers.append({**_entry(entry, keras3), "name": layer.name, "inbound_nodes": calls})
+        layers.append({**_entry(layer, keras3), "name": layer.name, "inbound_nodes": calls})
     ends = {key: _ends(config[key], keras3) for key in ("input_layers", "output_layers")}
     return _wrap("Functional", "keras.src.models.functional",
                  {"name": model.name, "trainable": True, "layers": layers, **ends}, keras3)
@@ -55,25 +56,19 @@ def _input_entry(layer, keras3):
     return {"module": "keras.layers", **entry, "registered_name": None} if keras3 else entry
 
 
-def _entry(entry, keras3):
-    class_name, config = keras_layer_config(entry["class_name"], entry["config"], keras3)
+def _entry(layer, keras3):
+    class_name, config = keras_layer_config(layer, keras3)
     if keras3:
         return {"module": "keras.layers", "class_name": class_name, "config": config, "registered_name": None}
     return {"class_name": class_name, "config": config}
 
 
-def keras_layer_config(class_name, config, keras3):
-    """A minifer layer config in Keras's spelling."""
+def keras_layer_config(layer, keras3):
+    """(class name, config) of a minifer layer in Keras's spelling."""
+    class_name, config = layer.keras_config(keras3)
     config = dict(config)
-    if class_name == "PointwiseConv2D":
-        class_name = "Conv2D"
-        config.update(kernel_size=[1, 1], padding="valid")
     if "activation" in config and config["activation"] is None:
         config["activation"] = "linear"
-    if class_name == "SpatialDropout2D":
-        config.pop("trainable", None)  # Keras 3's SpatialDropout2D refuses the argument every other layer takes
-    if class_name == "LeakyReLU" and not keras3:
-        config["alpha"] = config.pop("negative_slope")
     for key, value in config.items():
         if key.endswith("_regularizer") and isinstance(value, dict):
             config[key] = ({"module": "keras.regularizers", "class_name": "L2", "config": value,

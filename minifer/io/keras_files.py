@@ -12,6 +12,7 @@ import zipfile
 
 import numpy
 
+from ..layers import InputLayer
 from ..layers.base import guard_weights
 from .atomic import atomic_write
 from .config import layer_from_config
@@ -84,7 +85,7 @@ def _load_zip(path, where):
         model = _build(keras_config, f, where)
         entries = keras_config["config"]["layers"]
         if keras_config["class_name"] == "Sequential":
-            entries = [e for e in entries if e["class_name"] != "InputLayer"]
+            entries = [e for e in entries if e["class_name"] != InputLayer.__name__]
         by_name = {layer.name: layer for layer in model.layers}
         layers = [by_name[e["config"]["name"]] for e in entries]  # one per entry, so each key meets its layer
         assign_layer_weights(layer_weights_keras3(layers, keras3_keys([e["class_name"] for e in entries]), f, where),
@@ -151,7 +152,7 @@ def save_keras_model(model, path):
         group = f.create_group("model_weights")
         group.attrs["backend"] = "tensorflow"
         group.attrs["keras_version"] = KERAS_LAYOUT_VERSION
-        layers = ([model.inputs[0].layer] if type(model).__name__ == "Sequential" else []) + model.layers
+        layers = ([model.inputs[0].layer] if "input_layers" not in model.get_config() else []) + model.layers
         write_keras2_weights(group, layers)
     return str(path)
 
@@ -169,4 +170,4 @@ def save_keras_weights(model, path):
 def _keras3_containers(model):
     """The model's layers and their Keras 3 keys (a PointwiseConv2D is a Conv2D to Keras)."""
     layers = model.layers
-    return layers, keras3_keys([type(layer).__name__.replace("PointwiseConv2D", "Conv2D") for layer in layers])
+    return layers, keras3_keys([layer.keras_config(keras3=True)[0] for layer in layers])

@@ -10,6 +10,7 @@ import os
 
 import numpy
 
+from ..layers import InputLayer
 from ..layers.base import guard_weights
 from .atomic import atomic_save_npz, npz_path
 from .config import layer_config, layer_from_config
@@ -18,7 +19,8 @@ from .kinds import MODEL_KEY, check_kind
 from .npz import FileFormatError, NpzFile
 from .weights import assign_weights, weight_arrays
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: inputs declare their pixel range (1 scaled every model's uint8 input to [0, 1])
+READS = (1, 2)
 MAX_CONFIG_BYTES = 1 << 24  # a config of thousands of layers is well under 1 MB
 KERAS_EXTENSIONS = (".h5", ".hdf5", ".keras")
 
@@ -72,9 +74,25 @@ def _read_header(archive):
         header = json.loads(archive[MODEL_KEY].tobytes().decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise archive.error(f"its config is not JSON ({e})") from e
-    if not isinstance(header, dict) or header.get("format_version") != FORMAT_VERSION:
+    if not isinstance(header, dict) or header.get("format_version") not in READS:
         version = header.get("format_version") if isinstance(header, dict) else None
-        raise ValueError(f"{archive.path!r} has model format {version}, this minifer reads {FORMAT_VERSION}")
+        raise ValueError(f"{archive.path!r} has model format {version}, this minifer reads {READS}")
+    return _upgraded(header) if header["format_version"] == 1 else header
+
+
+def _upgraded(header):
+    """A format-1 header as format 2. Format 1 took every model's uint8 input as pixels scaled to
+    [0, 1] (``predict`` used the metadata's ``input_range`` instead): format 2 says that on the
+    model's own inputs, so a model saved before keeps taking its arrays as it did."""
+    metadata = header.get("metadata") if isinstance(header.get("metadata"), dict) else {}
+    pixel_range = metadata.get("input_range") or [0, 1]
+    config = header["model"]["config"] if isinstance(header.get("model"), dict) else None
+    if isinstance(config, dict) and "input_layers" not in config:  # a Sequential: it makes its own input
+        config["pixel_range"] = pixel_range
+    elif isinstance(config, dict):
+        for entry in config.get("layers", []):
+            if isinstance(entry, dict) and entry.get("class_name") == InputLayer.__name__:
+                entry["config"]["pixel_range"] = pixel_range
     return header
 
 

@@ -1,9 +1,9 @@
 """Layers with Keras's names, arguments, defaults and weight layouts."""
 from . import activations, initializers, regularizers
-from .advanced_activations import ELU, LeakyReLU, PReLU
+from .activations import ELU, Activation, LeakyReLU, PReLU, ReLU, Softmax
 from .base import Layer, ShapeError, fresh_names
 from .conv import Conv2D, DepthwiseConv2D, PointwiseConv2D, SeparableConv2D
-from .core import Activation, Add, Dense, Dropout, ReLU, Softmax
+from .core import Add, Dense, Dropout
 from .input import InputLayer
 from .normalization import BatchNormalization
 from .pooling import AveragePooling2D, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D

@@ -1,5 +1,10 @@
-"""Activations by Keras name, for layers' ``activation=`` argument and ``Activation``."""
+"""Activations by Keras name (the ``activation=`` of Dense and the convolutions), and the layers
+that are activations: Activation, ReLU, Softmax, LeakyReLU, PReLU and ELU."""
 from .. import functional as F
+from ..autograd import Tensor
+from . import inference, regularizers
+from .arguments import real
+from .base import Layer
 
 _BY_NAME = {
     "linear": lambda x: x,
@@ -15,6 +20,7 @@ _BY_NAME = {
     "gelu": F.gelu,
     "leaky_relu": F.leaky_relu,
 }
+_IN_PLACE = {"linear": lambda y: y, "relu": inference.relu_in_place, "softmax": inference.softmax_in_place}
 
 
 def get(identifier):
@@ -24,3 +30,141 @@ def get(identifier):
         return _BY_NAME[identifier]
     except (KeyError, TypeError):
         raise ValueError(f"unknown activation {identifier!r}; known: {sorted(_BY_NAME)}") from None
+
+
+def in_place(identifier):
+    """The activation on an array its caller owns: written in place where it can be (linear, relu,
+    softmax over the last axis), else through its function on a Tensor."""
+    name = "linear" if identifier is None else identifier
+    if name in _IN_PLACE:
+        return _IN_PLACE[name]
+    fn = get(name)
+    return lambda y: fn(Tensor(y)).data
+
+
+class Activation(Layer):
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self._activation = get(activation)
+        self.activation = activation
+
+    def call(self, x, training=False):
+        return self._activation(x)
+
+    def inference_step(self, listed=False, affine=None):
+        if self.activation in (None, "linear"):
+            return inference.identity_step
+        if self.activation in _IN_PLACE:
+            return inference.array_step(_IN_PLACE[self.activation], in_place=True)
+        return super().inference_step(listed)
+
+    def get_config(self):
+        return {**super().get_config(), "activation": self.activation}
+
+
+class ReLU(Layer):
+    """Keras's ReLU: x above ``threshold`` (0), else ``negative_slope * (x - threshold)`` (0), capped at
+    ``max_value`` (none)."""
+
+    def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.max_value = None if max_value is None else real(max_value, "ReLU max_value", low=0.0)
+        self.negative_slope = real(negative_slope, "ReLU negative_slope", low=0.0)
+        self.threshold = real(threshold, "ReLU threshold")
+
+    def call(self, x, training=False):
+        return F.relu(x, self.negative_slope, self.max_value, self.threshold)
+
+    def inference_step(self, listed=False, affine=None):
+        if self.max_value is None and self.negative_slope == 0 and self.threshold == 0:
+            return inference.array_step(inference.relu_in_place, in_place=True)
+        return super().inference_step(listed)
+
+    def get_config(self):
+        return {**super().get_config(), "max_value": self.max_value, "negative_slope": self.negative_slope,
+                "threshold": self.threshold}
+
+
+class Softmax(Layer):
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(axis, bool) or not isinstance(axis, int):
+            raise ValueError(f"Softmax axis must be an int, got {axis!r}")
+        self.axis = axis
+
+    def call(self, x, training=False):
+        return F.softmax(x, self.axis)
+
+    def inference_step(self, listed=False, affine=None):
+        if self.axis == -1:
+            return inference.array_step(inference.softmax_in_place, in_place=True)
+        return super().inference_step(listed)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
+
+
+class LeakyReLU(Layer):
+    """``negative_slope`` is Keras 3's name; Keras 2 called it ``alpha``, which is read too."""
+
+    def __init__(self, negative_slope=0.3, alpha=None, **kwargs):
+        super().__init__(**kwargs)
+        self.negative_slope = real(negative_slope if alpha is None else alpha, "LeakyReLU negative_slope")
+
+    def call(self, x, training=False):
+        return F.leaky_relu(x, self.negative_slope)
+
+    def get_config(self):
+        return {**super().get_config(), "negative_slope": self.negative_slope}
+
+    def keras_config(self, keras3):
+        config = self.get_config()
+        if not keras3:
+            config["alpha"] = config.pop("negative_slope")
+        return type(self).__name__, config
+
+
+class ELU(Layer):
+    def __init__(self, alpha=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.alpha = real(alpha, "ELU alpha")
+
+    def call(self, x, training=False):
+        return F.elu(x, self.alpha)
+
+    def get_config(self):
+        return {**super().get_config(), "alpha": self.alpha}
+
+
+class PReLU(Layer):
+    """A learned slope per input element, shared along ``shared_axes`` (1-based, batch excluded, as Keras)."""
+    min_ndim = 2
+
+    def __init__(self, alpha_initializer="zeros", alpha_regularizer=None, shared_axes=None, **kwargs):
+        super().__init__(**kwargs)
+        self.alpha_initializer = alpha_initializer
+        self.alpha_regularizer = regularizers.get(alpha_regularizer)
+        self.shared_axes = None if shared_axes is None else (
+            [shared_axes] if isinstance(shared_axes, int) else list(shared_axes))
+
+    def build(self, input_shape, dtype):
+        shape = [1 if self.shared_axes and axis in self.shared_axes else size
+                 for axis, size in enumerate(input_shape) if axis > 0]
+        if any(size is None for size in shape):
+            self.shape_error(f"needs known sizes on its unshared axes, got input shape {input_shape}")
+        self.alpha = self.add_weight("alpha", tuple(shape), self.alpha_initializer, dtype,
+                                     regularizer=self.alpha_regularizer)
+
+    def check_input_shape(self, shape):
+        super().check_input_shape(shape)
+        # only the axes alpha has a size on are fixed; shared ones (and None at build) take any size
+        if self.built and (len(shape) != len(self.input_shape) or any(
+                a != 1 and s != a for s, a in zip(shape[1:], self.alpha.shape))):
+            self.shape_error(f"was built for input shape {self.input_shape} (alpha {self.alpha.shape}), got {shape}")
+
+    def call(self, x, training=False):
+        return F.prelu(x, self.alpha)
+
+    def get_config(self):
+        return {**super().get_config(), "alpha_initializer": self.alpha_initializer,
+                "alpha_regularizer": regularizers.serialize(self.alpha_regularizer), "shared_axes": self.shared_axes}

@@ -8,15 +8,18 @@ so a saved config finds its class without importing it (``Layer.registry``).
 """
 import contextlib
 import re
+import threading
 
 import numpy
 
 from ..autograd import Tensor
 from ..backend import to_device, to_numpy
 from ..functional.geometry import conv_output_length
-from . import initializers, regularizers
+from . import inference, initializers, regularizers
 
-_name_counts = {}
+_names = {}  # base name -> count, for layers made outside any fresh_names() block
+_names_lock = threading.Lock()
+_local = threading.local()  # this thread's .names (inside fresh_names) and .guard (inside guard_weights)
 
 
 def _snake_case(name):
@@ -25,39 +28,40 @@ def _snake_case(name):
 
 
 def unique_name(base):
-    """Keras-style names: ``conv2d``, ``conv2d_1``, ... counted per base name."""
-    count = _name_counts.get(base, 0)
-    _name_counts[base] = count + 1
+    """Keras-style names: ``conv2d``, ``conv2d_1``, ... counted per base name (per ``fresh_names``
+    block, else over the process)."""
+    counts = getattr(_local, "names", None)
+    with _names_lock:
+        counts = _names if counts is None else counts
+        count = counts.get(base, 0)
+        counts[base] = count + 1
     return base if count == 0 else f"{base}_{count}"
 
 
 @contextlib.contextmanager
 def fresh_names():
-    """Number layer names from scratch inside this block (a model built twice gets the same names)."""
-    global _name_counts
-    saved, _name_counts = _name_counts, {}
+    """Number layer names from scratch inside this block, on this thread (a model built twice gets
+    the same names, whatever another thread builds meanwhile)."""
+    saved, _local.names = getattr(_local, "names", None), {}
     try:
         yield
     finally:
-        _name_counts = saved
-
-
-_weight_guard = None  # see guard_weights
+        _local.names = saved
 
 
 @contextlib.contextmanager
 def guard_weights(check):
-    """Call ``check(weight name, shape)`` before each weight made in this block is allocated.
+    """Call ``check(weight name, shape)`` before each weight made in this block (on this thread)
+    is allocated.
 
     A model file's config could declare a layer far larger than the file's own arrays;
     ``io.model_file`` checks each weight against the file before any memory is spent.
     """
-    global _weight_guard
-    saved, _weight_guard = _weight_guard, check
+    saved, _local.guard = getattr(_local, "guard", None), check
     try:
         yield
     finally:
-        _weight_guard = saved
+        _local.guard = saved
 
 
 class ShapeError(ValueError):
@@ -146,8 +150,9 @@ class Layer:
 
     # -- weights ---------------------------------------------------------------
     def add_weight(self, name, shape, initializer, dtype, trainable=True, regularizer=None):
-        if _weight_guard is not None:
-            _weight_guard(f"{self.name}/{name}", tuple(shape))
+        guard = getattr(_local, "guard", None)
+        if guard is not None:
+            guard(f"{self.name}/{name}", tuple(shape))
         data = to_device(initializers.make(initializer, shape, dtype))  # on the current device
         weight = Tensor(data, requires_grad=trainable and self._trainable, name=f"{self.name}/{name}")
         weight.trainable = trainable
@@ -229,6 +234,25 @@ class Layer:
         """This layer's regularisation penalties, as scalar Tensors on the current weights."""
         return [w.regularizer(w) for w in self._weights if w.regularizer is not None]
 
+    # -- inference (``predict``; layers/inference.py) ------------------------------------
+    def inference_step(self, listed=False, affine=None):
+        """This layer's forward on raw arrays for ``predict``: ``step(arrays, consumable) -> (array,
+        fresh)`` (``layers/inference.py``). ``listed``: the call took a list of inputs. ``affine``:
+        (scale, shift) per output channel to apply after the layer, given only where
+        ``absorb_affine`` accepted it. By default the layer's own ``call``, so ``predict`` honours
+        every argument; a layer overrides it where a prepared step pays."""
+        return inference.call_step(self, listed)
+
+    def inference_affine(self):
+        """(scale, shift) per channel, float64, where this layer in inference is ``x * scale +
+        shift`` (the layer before may absorb it); None for most layers."""
+        return None
+
+    def absorb_affine(self, scale, shift):
+        """(config, weights) of a layer computing this one followed by ``y * scale + shift`` per
+        output channel, or None where it cannot (the default)."""
+        return None
+
     # -- configuration -----------------------------------------------------------
     def get_config(self):
         """Constructor arguments as JSON-able values; ``type(self)(**config)`` rebuilds the layer."""
@@ -237,6 +261,11 @@ class Layer:
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+    def keras_config(self, keras3):
+        """(class name, config) as Keras writes this layer (Keras 3's spelling, else Keras 2's):
+        minifer's own by default, since minifer's layers take Keras's names and arguments."""
+        return type(self).__name__, self.get_config()
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r} built={self.built}>"

@@ -1,7 +1,13 @@
-"""Convolution layers in Keras's NHWC layout: Conv2D, DepthwiseConv2D, PointwiseConv2D, SeparableConv2D."""
-from . import activations, regularizers
+"""Convolution layers in Keras's NHWC layout: Conv2D, DepthwiseConv2D, PointwiseConv2D, SeparableConv2D.
+
+Each owns its inference step (the kernel pair with its geometry fixed, the activation in place)
+and its fold rule: without an activation, a per-channel affine after it (an inference-mode
+BatchNormalization) folds into its last kernel and bias.
+"""
+from . import activations, inference, regularizers
 from .. import functional as F
 from ..functional.geometry import as_pair, check_padding
+from .arguments import positive_int
 from .base import Layer
 
 
@@ -23,6 +29,22 @@ class _Conv(Layer):
 
     def out_channels(self, in_channels):
         raise NotImplementedError
+
+    def step(self, run):
+        """A windowed inference step of ``run(kernels, x, pads, out_hw)``, the activation after it."""
+        return inference.windowed(self.strides, self.padding, self.kernel_size, run,
+                                  activations.in_place(self.activation))
+
+    def step_weights(self, affine, kernels):
+        """(the ``kernels`` first weights, the bias or None) as the step uses them, with ``affine`` folded in."""
+        weights = self.get_weights() if affine is None else self.absorb_affine(*affine)[1]
+        return weights[:kernels], (weights[kernels] if len(weights) > kernels else None)
+
+    def absorb_affine(self, scale, shift, channel_axes=1):
+        if self.activation not in (None, "linear"):
+            return None
+        weights = inference.affine_folded(self.get_weights(), self.use_bias, scale, shift, channel_axes)
+        return {**self.get_config(), "use_bias": True}, weights
 
     def compute_output_shape(self, input_shape):
         return self.window_output_shape(input_shape, self.kernel_size, self.strides, self.padding,
@@ -46,7 +68,7 @@ class Conv2D(_Conv):
     def __init__(self, filters, kernel_size, strides=1, padding="valid", activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", kernel_regularizer=None, **kwargs):
         super().__init__(kernel_size, strides, padding, activation, use_bias, **kwargs)
-        self.filters = filters
+        self.filters = positive_int(filters, "filters")
         self.kernel_initializer = kernel_initializer
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
 
@@ -61,6 +83,14 @@ class Conv2D(_Conv):
 
     def call(self, x, training=False):
         return self._activation(F.conv2d(x, self.kernel, self.bias, self.strides, self.padding))
+
+    def inference_step(self, listed=False, affine=None):
+        (kernel,), bias = self.step_weights(affine, 1)
+
+        def run(k, x, pads, out_hw):
+            path = k.conv2d_path(x.shape, kernel.shape[:2], self.strides)
+            return k.conv2d_forward(x, kernel, bias, self.strides, pads, out_hw, path)[0]
+        return self.step(run)
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "kernel_initializer": self.kernel_initializer,
@@ -78,12 +108,16 @@ class PointwiseConv2D(Conv2D):
         del config["kernel_size"], config["padding"]
         return config
 
+    def keras_config(self, keras3):
+        """Keras has no pointwise layer: it is a 1x1 Conv2D there."""
+        return Conv2D.__name__, {**self.get_config(), "kernel_size": [1, 1], "padding": "valid"}
+
 
 class DepthwiseConv2D(_Conv):
     def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier=1, activation=None,
                  use_bias=True, depthwise_initializer="glorot_uniform", depthwise_regularizer=None, **kwargs):
         super().__init__(kernel_size, strides, padding, activation, use_bias, **kwargs)
-        self.depth_multiplier = depth_multiplier
+        self.depth_multiplier = positive_int(depth_multiplier, "depth_multiplier")
         self.depthwise_initializer = depthwise_initializer
         self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
 
@@ -99,6 +133,14 @@ class DepthwiseConv2D(_Conv):
     def call(self, x, training=False):
         return self._activation(F.depthwise_conv2d(x, self.depthwise_kernel, self.bias, self.strides, self.padding))
 
+    def inference_step(self, listed=False, affine=None):
+        (kernel,), bias = self.step_weights(affine, 1)
+        return self.step(lambda k, x, pads, out_hw: k.depthwise_forward(x, kernel, bias, self.strides, pads,
+                                                                        out_hw)[0])
+
+    def absorb_affine(self, scale, shift, channel_axes=2):
+        return super().absorb_affine(scale, shift, channel_axes)  # output c * M + m is kernel[..., c, m]
+
     def get_config(self):
         return {**super().get_config(), "depth_multiplier": self.depth_multiplier,
                 "depthwise_initializer": self.depthwise_initializer,
@@ -112,8 +154,8 @@ class SeparableConv2D(_Conv):
                  use_bias=True, depthwise_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",
                  depthwise_regularizer=None, pointwise_regularizer=None, **kwargs):
         super().__init__(kernel_size, strides, padding, activation, use_bias, **kwargs)
-        self.filters = filters
-        self.depth_multiplier = depth_multiplier
+        self.filters = positive_int(filters, "filters")
+        self.depth_multiplier = positive_int(depth_multiplier, "depth_multiplier")
         self.depthwise_initializer = depthwise_initializer
         self.pointwise_initializer = pointwise_initializer
         self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
@@ -135,6 +177,14 @@ class SeparableConv2D(_Conv):
     def call(self, x, training=False):
         y = F.depthwise_conv2d(x, self.depthwise_kernel, None, self.strides, self.padding)
         return self._activation(F.conv2d(y, self.pointwise_kernel, self.bias))
+
+    def inference_step(self, listed=False, affine=None):
+        (depthwise, pointwise), bias = self.step_weights(affine, 2)
+
+        def run(k, x, pads, out_hw):
+            y = k.depthwise_forward(x, depthwise, None, self.strides, pads, out_hw)[0]
+            return k.conv2d_forward(y, pointwise, bias, (1, 1), ((0, 0), (0, 0)), out_hw, "gemm")[0]
+        return self.step(run)
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "depth_multiplier": self.depth_multiplier,

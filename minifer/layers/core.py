@@ -1,8 +1,9 @@
-"""Dense, Dropout, the activation layers and Add."""
+"""Dense, Dropout and Add."""
 import numpy
 
-from . import activations, regularizers
+from . import activations, inference, regularizers
 from .. import functional as F
+from .arguments import positive_int
 from .base import Layer, _fmt
 
 
@@ -12,7 +13,7 @@ class Dense(Layer):
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, **kwargs):
         super().__init__(**kwargs)
-        self.units, self.activation, self.use_bias = units, activation, use_bias
+        self.units, self.activation, self.use_bias = positive_int(units, "units"), activation, use_bias
         self._activation = activations.get(activation)
         self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
@@ -30,6 +31,24 @@ class Dense(Layer):
     def call(self, x, training=False):
         return self._activation(F.dense(x, self.kernel, self.bias))
 
+    def inference_step(self, listed=False, affine=None):
+        weights = self.get_weights() if affine is None else self.absorb_affine(*affine)[1]
+        kernel, bias = weights[0], (weights[1] if len(weights) > 1 else None)
+        activation = activations.in_place(self.activation)
+
+        def step(args, consumable):
+            y = args[0] @ kernel
+            if bias is not None:
+                y += bias
+            return activation(y), True
+        return step
+
+    def absorb_affine(self, scale, shift):
+        if self.activation not in (None, "linear"):
+            return None
+        weights = inference.affine_folded(self.get_weights(), self.use_bias, scale, shift)
+        return {**self.get_config(), "use_bias": True}, weights
+
     def get_config(self):
         return {**super().get_config(), "units": self.units, "activation": self.activation,
                 "use_bias": self.use_bias, "kernel_initializer": self.kernel_initializer,
@@ -43,46 +62,19 @@ class Dropout(Layer):
 
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if not 0 <= rate < 1:
-            raise ValueError(f"{type(self).__name__} rate must be in [0, 1), got {rate}")
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+            raise ValueError(f"{type(self).__name__} rate must be in [0, 1), got {rate!r}")
         self.rate, self.seed = rate, seed
         self.rng = None if seed is None else numpy.random.default_rng(seed)  # a checkpoint keeps its state
 
     def call(self, x, training=False):
         return F.dropout(x, self.rate, training, self.rng)
 
+    def inference_step(self, listed=False, affine=None):
+        return inference.identity_step
+
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
-
-
-class Activation(Layer):
-    def __init__(self, activation, **kwargs):
-        super().__init__(**kwargs)
-        self.activation = activation
-        self._activation = activations.get(activation)
-
-    def call(self, x, training=False):
-        return self._activation(x)
-
-    def get_config(self):
-        return {**super().get_config(), "activation": self.activation}
-
-
-class ReLU(Layer):
-    def call(self, x, training=False):
-        return F.relu(x)
-
-
-class Softmax(Layer):
-    def __init__(self, axis=-1, **kwargs):
-        super().__init__(**kwargs)
-        self.axis = axis
-
-    def call(self, x, training=False):
-        return F.softmax(x, self.axis)
-
-    def get_config(self):
-        return {**super().get_config(), "axis": self.axis}
 
 
 class Add(Layer):
@@ -104,3 +96,11 @@ class Add(Layer):
         for x in inputs[1:]:
             total = total + x
         return total
+
+    def inference_step(self, listed=False, affine=None):
+        def step(args, consumable):  # the first input is written into when nothing else reads it
+            total = args[0] if consumable else args[0].copy()
+            for x in args[1:]:
+                total += x
+            return total, True
+        return step

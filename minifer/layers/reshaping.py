@@ -1,10 +1,15 @@
 """ZeroPadding2D, Reshape, Concatenate, Rescaling and SpatialDropout2D, with Keras's arguments."""
+import numbers
+
 import numpy
 
 from .. import functional as F
 from ..autograd import ops
+from .arguments import real
 from .base import Layer, _fmt
 from .core import Dropout
+
+MAX_SIZE = 1 << 24  # a size no real layer reaches: a larger one is a damaged file, not a model
 
 
 class ZeroPadding2D(Layer):
@@ -13,11 +18,7 @@ class ZeroPadding2D(Layer):
 
     def __init__(self, padding=1, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(padding, int):
-            padding = ((padding, padding), (padding, padding))
-        elif all(isinstance(p, int) for p in padding):
-            padding = ((padding[0], padding[0]), (padding[1], padding[1]))
-        self.padding = tuple(tuple(int(v) for v in p) for p in padding)
+        self.padding = _pads(padding)
 
     def compute_output_shape(self, input_shape):
         n, h, w, c = input_shape
@@ -37,6 +38,8 @@ class Reshape(Layer):
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
         self.target_shape = tuple(target_shape)
+        if not all(d == -1 or _size(d) for d in self.target_shape) or self.target_shape.count(-1) > 1:
+            raise ValueError(f"Reshape target_shape must hold positive sizes and at most one -1, got {target_shape!r}")
 
     def compute_output_shape(self, input_shape):
         known = [d for d in self.target_shape if d != -1]
@@ -61,6 +64,8 @@ class Concatenate(Layer):
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
+        if isinstance(axis, bool) or not isinstance(axis, int):
+            raise ValueError(f"Concatenate axis must be an int, got {axis!r}")
         self.axis = axis
 
     def check_input_shape(self, shapes):
@@ -92,7 +97,7 @@ class Rescaling(Layer):
 
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)
-        self.scale, self.offset = float(scale), float(offset)
+        self.scale, self.offset = real(scale, "Rescaling scale"), real(offset, "Rescaling offset")
 
     def call(self, x, training=False):
         return F.rescale(x, self.scale, self.offset)
@@ -107,3 +112,25 @@ class SpatialDropout2D(Dropout):
 
     def call(self, x, training=False):
         return F.spatial_dropout2d(x, self.rate, training, self.rng)
+
+    def keras_config(self, keras3):
+        config = self.get_config()
+        config.pop("trainable", None)  # Keras 3's SpatialDropout2D refuses the argument every other layer takes
+        return type(self).__name__, config
+
+
+def _size(value, low=1):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and low <= value <= MAX_SIZE
+
+
+def _pads(padding):
+    """((top, bottom), (left, right)) from Keras's int, (rows, cols) or ((top, bottom), (left, right))."""
+    pair = (padding, padding) if isinstance(padding, numbers.Integral) else padding
+    try:
+        pads = tuple((p, p) if isinstance(p, numbers.Integral) else tuple(p) for p in pair)
+    except TypeError:
+        pads = ()
+    if len(pads) != 2 or not all(len(p) == 2 and all(_size(v, 0) for v in p) for p in pads):
+        raise ValueError(f"ZeroPadding2D padding must be an int, (rows, cols) or ((top, bottom), (left, right)) "
+                         f"of sizes from 0 to {MAX_SIZE}, got {padding!r}")
+    return tuple(tuple(int(v) for v in p) for p in pads)

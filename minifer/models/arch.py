@@ -22,6 +22,7 @@ from ..engine import Model
 DEFAULT_L2 = 1e-4
 PAPER_L2 = 0.2
 PAPER_DROPOUT = 0.5
+PIXELS = (0, 1)  # the images the networks take: uint8 pixels are scaled to [0, 1] at the door
 
 
 def regularization(l2, paper):
@@ -36,7 +37,7 @@ def regularization(l2, paper):
 def arch1(input_shape=(48, 48, 1), num_classes=7, l2=DEFAULT_L2, name="arch1"):
     """Separable convolutions, a residual branch and global average pooling (293,951 parameters)."""
     with fresh_names():
-        inputs, l2 = Input(input_shape), regularization(l2, PAPER_L2)
+        inputs, l2 = Input(input_shape, pixel_range=PIXELS), regularization(l2, PAPER_L2)
         x = _separable_trunk(inputs, l2)
         return Model(inputs, _gap_head(x, num_classes, l2), name=name)
 
@@ -44,7 +45,7 @@ def arch1(input_shape=(48, 48, 1), num_classes=7, l2=DEFAULT_L2, name="arch1"):
 def arch2(input_shape=(48, 48, 1), num_classes=7, l2=DEFAULT_L2, dropout=PAPER_DROPOUT, name="arch2"):
     """ARCH-1's trunk with a max-pool, Flatten and two Dense(512) head (1,142,463 parameters)."""
     with fresh_names():
-        inputs, l2 = Input(input_shape), regularization(l2, PAPER_L2)
+        inputs, l2 = Input(input_shape, pixel_range=PIXELS), regularization(l2, PAPER_L2)
         x = _separable_trunk(inputs, l2)
         return Model(inputs, _dense_head(x, num_classes, l2, dropout), name=name)
 
@@ -52,7 +53,7 @@ def arch2(input_shape=(48, 48, 1), num_classes=7, l2=DEFAULT_L2, dropout=PAPER_D
 def arch3(input_shape=(48, 48, 1), num_classes=7, l2=DEFAULT_L2, name="arch3"):
     """Eleven standard convolutions and global average pooling (306,831 parameters)."""
     with fresh_names():
-        inputs, l2 = Input(input_shape), regularization(l2, PAPER_L2)
+        inputs, l2 = Input(input_shape, pixel_range=PIXELS), regularization(l2, PAPER_L2)
         x = _plain_trunk(inputs, l2)
         return Model(inputs, _gap_head(x, num_classes, l2), name=name)
 
@@ -60,7 +61,7 @@ def arch3(input_shape=(48, 48, 1), num_classes=7, l2=DEFAULT_L2, name="arch3"):
 def arch4(input_shape=(48, 48, 1), num_classes=7, l2=DEFAULT_L2, dropout=PAPER_DROPOUT, name="arch4"):
     """ARCH-3's trunk with ARCH-2's dense head (1,155,343 parameters)."""
     with fresh_names():
-        inputs, l2 = Input(input_shape), regularization(l2, PAPER_L2)
+        inputs, l2 = Input(input_shape, pixel_range=PIXELS), regularization(l2, PAPER_L2)
         x = _plain_trunk(inputs, l2)
         return Model(inputs, _dense_head(x, num_classes, l2, dropout), name=name)
 

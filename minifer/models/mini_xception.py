@@ -11,13 +11,13 @@ from ..graph import Input
 from ..layers import (Activation, Add, BatchNormalization, Conv2D, GlobalAveragePooling2D, MaxPooling2D,
                       SeparableConv2D, fresh_names)
 from ..engine import Model
-from .arch import DEFAULT_L2, regularization
+from .arch import DEFAULT_L2, PIXELS, regularization
 
 
 def mini_xception(input_shape=(64, 64, 1), num_classes=7, l2=DEFAULT_L2, name="mini_xception"):
     l2 = regularization(l2, 0.01)
     with fresh_names():
-        inputs = x = Input(input_shape)
+        inputs = x = Input(input_shape, pixel_range=PIXELS)
         for _ in range(2):
             x = Conv2D(8, 3, use_bias=False, kernel_regularizer=l2)(x)
             x = Activation("relu")(BatchNormalization()(x))

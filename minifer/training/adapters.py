@@ -74,11 +74,11 @@ class _Unlabelled:
         self.x, self.batch_size = x, batch_size
 
     def steps(self):
-        return -(-length(self.x) // self.batch_size)
+        return max(-(-length(self.x) // self.batch_size), 1)
 
     def epoch(self, e):
         n = length(self.x)
-        for s in range(0, n, self.batch_size):
+        for s in range(0, max(n, 1), self.batch_size):  # no images: one empty batch, so outputs keep their shape
             yield take(self.x, numpy.arange(s, min(s + self.batch_size, n))), None, None
 
 

@@ -1,5 +1,7 @@
-"""``BatchSource``: shuffled, augmented, optionally class-weighted training batches, and the
-one input scaling (``scale_01``) every entry point applies.
+"""``BatchSource``: shuffled, augmented, optionally class-weighted training batches.
+
+Batches hold the arrays as given (uint8 pixels stay uint8): the model's inputs take them at its
+door, by the rule each input declares (``layers/input.py``), as at every other door.
 
 The random stream of epoch ``e`` is ``np.random.default_rng([seed, e])`` and nothing
 else, so a run resumed at epoch ``e`` sees exactly the batches (order and
@@ -7,27 +9,7 @@ augmentation) an uninterrupted run would have seen, without saving RNG state.
 """
 import numpy as np
 
-from ..backend import get_xp
 from .structure import is_nested, length, map_leaves, take
-
-
-def scale_01(images, dtype=np.float32):
-    """The one input rule of every door (``model(x)``, ``train_on_batch``, ``fit``, ``evaluate``,
-    ``predict``): uint8 images become ``dtype`` in [0, 1]; float images are taken as already
-    scaled, in ``dtype``. Input the rule cannot read is refused, saying what to do: other integer
-    types (is 255 white, or 65535?), and float images holding whole numbers up to 255 or more
-    (pixels converted to float without dividing by 255).
-    """
-    xp, dtype = get_xp(images), np.dtype(dtype).type
-    if images.dtype == xp.uint8:
-        return images.astype(dtype) / dtype(255)
-    if images.dtype.kind in "iub":
-        raise TypeError(f"images of dtype {images.dtype} are ambiguous: give uint8 pixels (0-255, scaled to "
-                        "[0, 1] here) or float images already scaled")
-    if images.ndim == 4 and images.size and float(images.max()) > 2.0 and bool(xp.all(images == xp.floor(images))):
-        raise ValueError(f"these float images hold whole numbers up to {float(images.max()):g}: pixels in 0-255 "
-                         "converted to float without scaling; pass them as uint8, or divide by 255")
-    return images.astype(dtype, copy=False)
 
 
 def class_labels(y):
@@ -64,9 +46,8 @@ def class_weights(y, n_classes):
 class BatchSource:
     """Batches ``(xb, yb, wb)`` of ``x`` (N, H, W, C) images and labels ``y``.
 
-    ``xb`` is float32 (uint8 ``x`` scaled to [0, 1], float ``x`` taken as already
-    scaled: see :func:`scale_01`) and then augmented (``augmenter(xb, rng)``), on the
-    device that holds ``x``; ``yb`` the labels as given (class indices, one-hot / soft
+    ``xb`` is ``x``'s images as they are, augmented (``augmenter(xb, rng)``) in their own
+    units, on the device that holds ``x``; ``yb`` the labels as given (class indices, one-hot / soft
     targets: see :func:`class_labels`, or regression targets); ``wb`` float32 per-sample
     weights (``sample_weight`` times the ``class_weight`` of each sample's class), or None.  ``class_weight``: None, "balanced" (see
     :func:`class_weights`, computed on this ``y``) or a dict {class: weight}
@@ -131,7 +112,7 @@ class BatchSource:
         order = rng.permutation(self.n) if self.shuffle else np.arange(self.n)
         for b in range(len(self)):
             idx = order[b * self.batch_size:(b + 1) * self.batch_size]
-            xb = map_leaves(scale_01, take(self.x, idx))
+            xb = take(self.x, idx)
             if self.augmenter is not None:
                 xb = self.augmenter(xb, rng)
             wb = None if self.sample_weights is None else self.sample_weights[idx]

@@ -5,7 +5,8 @@ functions in ``minifer.functional`` call them through ``kernels.kernels_for(arra
 kernel runs with OpenBLAS on one thread while minifer's own pool is on (``parallel.py``).
 """
 from . import batchnorm, columns, conv, depthwise, elementwise, pooling
-from .parallel import num_threads, serial_blas, set_num_threads
+from .parallel import num_threads, serial_blas, set_num_threads, split_batch
+from .windows import pad_nhwc as pad
 
 CONV_PATHS = conv.CONV_PATHS
 conv2d_path = conv.conv2d_path
@@ -24,5 +25,5 @@ relu_backward = serial_blas(elementwise.relu_backward)
 
 __all__ = ["CONV_PATHS", "batch_norm_backward", "batch_norm_forward", "channel_affine", "channel_sum",
            "conv2d_backward", "conv2d_forward", "conv2d_path", "depthwise_backward", "depthwise_forward",
-           "max_pool_backward", "max_pool_forward", "num_threads", "relu_backward", "relu_forward",
-           "set_num_threads"]
+           "max_pool_backward", "max_pool_forward", "num_threads", "pad", "relu_backward", "relu_forward",
+           "set_num_threads", "split_batch"]

@@ -10,12 +10,16 @@ from .columns import add_parts
 from .im2col import COLS_BUDGET, im2col_conv, im2col_conv_backward
 from .parallel import for_ranges
 from .shifts import shift_conv, shift_conv_backward, use_shifts
-from .windows import contiguous, pad_nhwc, unpad_nhwc
+from ..windows import checked_path, unpad_nhwc
+from .windows import contiguous, pad_nhwc
 
 CONV_PATHS = ("shift", "gemm", "im2col")
 
 
-def conv2d_path(x_shape, kernel, strides):
+def conv2d_path(x_shape, kernel, strides, path=None):
+    """``path`` checked against the geometry, or (None) the fastest formulation for it."""
+    if path is not None:
+        return checked_path(path, CONV_PATHS, kernel, strides)
     if use_shifts(x_shape, kernel, strides):
         return "shift"
     return "gemm" if tuple(kernel) == (1, 1) and tuple(strides) == (1, 1) else "im2col"

@@ -10,7 +10,8 @@ from ...backend import get_xp
 from .columns import add_parts
 from .parallel import for_ranges
 from .shifts import grid_gradient, tap_offsets
-from .windows import contiguous, pad_nhwc, tap_slice, unpad_nhwc
+from ..windows import tap_slice, unpad_nhwc
+from .windows import contiguous, pad_nhwc
 
 BLOCK = 65536  # elements per block
 

@@ -177,3 +177,15 @@ def for_ranges(fn, xp, start, stop, align=1, threads=None):
 def _in_split(fn, a, b, alongside):
     with serial(alongside):
         return fn(a, b)
+
+
+def split_batch(fn, n):
+    """``[fn(a, b), ...]`` over images [0, n) cut into one range per thread, every kernel a range
+    calls running unsplit on its thread: for a caller whose images are independent (inference),
+    where whole images per thread beat split kernels; one range runs alone, unsplit too."""
+    def whole(a, b):
+        if getattr(_local, "alongside", None) is not None:  # for_ranges split: already serial
+            return fn(a, b)
+        with serial(1):
+            return fn(a, b)
+    return for_ranges(whole, numpy, 0, n)

@@ -9,7 +9,8 @@ sends its gradient to the first NaN.
 """
 from ...backend import get_xp
 from .parallel import for_ranges
-from .windows import pad_nhwc, tap_slice, unpad_nhwc, windows
+from ..windows import lowest, tap_slice, unpad_nhwc, windows
+from .windows import pad_nhwc
 
 
 def _index_dtype(xp, taps):
@@ -20,7 +21,7 @@ def max_pool_forward(x, pool, strides, pads, out_hw, keep_index):
     """(y, saved); ``saved`` (the first-max tap of every output, and the padded shape) is
     None unless ``keep_index``."""
     xp = get_xp(x)
-    xpad = pad_nhwc(x, pads, value=-xp.inf)  # padding never wins a window
+    xpad = pad_nhwc(x, pads, value=lowest(x.dtype, xp))  # padding never wins a window
     n, c = xpad.shape[0], xpad.shape[3]
     if pool != strides:
         flat = windows(xpad, pool, strides, out_hw).reshape(n, *out_hw, -1, c)

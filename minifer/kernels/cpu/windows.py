@@ -1,10 +1,11 @@
-"""Sliding windows over NHWC arrays, for convolution and pooling, written over ``xp``.
+"""The CPU set's window copies over NHWC arrays, the images split over the threads.
 
-``windows`` is a zero-copy strided view (N, Ho, Wo, kh, kw, C); reshaping it to the
+``windows`` (``kernels/windows.py``) is a zero-copy strided view (N, Ho, Wo, kh, kw, C); reshaping it to the
 im2col matrix (N*Ho*Wo, kh*kw*C) makes the one copy a GEMM needs. ``scatter_windows``
 is its adjoint: each kernel tap adds its slice back, kh*kw strided additions.
 """
 from ...backend import get_xp
+from ..windows import pad_images, padded_empty, tap_slice, windows
 from .parallel import for_ranges
 
 
@@ -16,19 +17,8 @@ def pad_nhwc(x, pads, value=0, out=None):
     (top, bottom), (left, right) = pads
     if out is None and top == bottom == left == right == 0:
         return x
-    xp = get_xp(x)
-    n, h, w, c = x.shape
-    if out is None:
-        out = xp.empty((n, h + top + bottom, w + left + right, c), dtype=x.dtype)
-
-    def fill(a, b):  # the border only, then the image
-        out[a:b, :top] = value
-        out[a:b, top + h:] = value
-        out[a:b, top:top + h, :left] = value
-        out[a:b, top:top + h, left + w:] = value
-        out[a:b, top:top + h, left:left + w] = x[a:b]
-
-    for_ranges(fill, xp, 0, n)
+    out = padded_empty(x, pads) if out is None else out
+    for_ranges(lambda a, b: pad_images(x, pads, value, out, a, b), get_xp(x), 0, x.shape[0])
     return out
 
 
@@ -44,16 +34,6 @@ def contiguous(view, add=None):
     return out
 
 
-def windows(x, kernel, strides, out_hw):
-    """View of every (kh, kw) window of padded ``x``: shape (N, Ho, Wo, kh, kw, C)."""
-    xp = get_xp(x)
-    n, _, _, c = x.shape
-    sn, sh, sw, sc = x.strides
-    shape = (n, out_hw[0], out_hw[1], kernel[0], kernel[1], c)
-    strides = (sn, sh * strides[0], sw * strides[1], sh, sw, sc)
-    return xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
-
-
 def im2col(x, kernel, strides, out_hw, buffer):
     """Patch matrix (N*Ho*Wo, kh*kw*C) in Keras's kernel order (kh, kw, C), copied into the
     front rows of the reused 2-D ``buffer``."""
@@ -64,21 +44,9 @@ def im2col(x, kernel, strides, out_hw, buffer):
     return cols
 
 
-def tap_slice(i, j, strides, out_hw):
-    """Index of the input pixels kernel tap (i, j) touches, for every output pixel."""
-    return (slice(None),
-            slice(i, i + strides[0] * (out_hw[0] - 1) + 1, strides[0]),
-            slice(j, j + strides[1] * (out_hw[1] - 1) + 1, strides[1]))
-
-
 def scatter_windows(cols, out, kernel, strides, out_hw):
     """Adjoint of ``windows``: add (N, Ho, Wo, kh, kw, C) into the padded array ``out``."""
     for i in range(kernel[0]):
         for j in range(kernel[1]):
             out[tap_slice(i, j, strides, out_hw)] += cols[:, :, :, i, j, :]
     return out
-
-
-def unpad_nhwc(x, pads):
-    (top, bottom), (left, right) = pads
-    return x[:, top:x.shape[1] - bottom, left:x.shape[2] - right, :]

@@ -15,6 +15,8 @@ import os
 
 import numpy
 
+from ..windows import checked_path, pad_images, padded_empty
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCES = tuple(os.path.join(HERE, name) for name in ("im2col.cu", "depthwise.cu", "pooling.cu"))
 C_TYPES = {numpy.dtype(numpy.float32): "float", numpy.dtype(numpy.float64): "double"}
@@ -74,7 +76,9 @@ class CudaKernels:
         return cols
 
     # -- convolution ---------------------------------------------------------------------
-    def conv2d_path(self, x_shape, kernel, strides):
+    def conv2d_path(self, x_shape, kernel, strides, path=None):
+        if path is not None:
+            return checked_path(path, self.CONV_PATHS, kernel, strides)
         return "gemm" if tuple(kernel) == (1, 1) and tuple(strides) == (1, 1) else "im2col"
 
     def conv2d_forward(self, x, w, b, strides, pads, out_hw, path):
@@ -176,6 +180,15 @@ class CudaKernels:
     def channel_sum(self, x2):
         """Column sums as a GEMV: accurate in float32 (BLAS/cuBLAS accumulate in blocks), and fast."""
         return self.xp.ones(x2.shape[0], dtype=x2.dtype) @ x2
+
+    def pad(self, x, pads, value=0):
+        out = padded_empty(x, pads)
+        pad_images(x, pads, value, out, 0, x.shape[0])
+        return out
+
+    def split_batch(self, fn, n):
+        """One range: the GPU's kernels are parallel already."""
+        return [fn(0, n)]
 
     def relu_forward(self, x, keep_input):
         return self.xp.maximum(x, 0), (x if keep_input else None)  # NaN stays NaN
