@@ -50,3 +50,24 @@ def leaf(array, name=None):
     """A float64 Tensor that requires grad."""
     from minifer import Tensor
     return Tensor(numpy.asarray(array, dtype=numpy.float64), requires_grad=True, name=name)
+
+
+def random(seed, shape, low=-1.0, high=1.0):
+    return numpy.random.default_rng(seed).uniform(low, high, size=shape)
+
+
+def check_layer(layer, x, seed, training=False, others=()):
+    """Build ``layer`` on float64 ``x``, move its weights off their initial 0s and 1s, then check."""
+    inputs = [x, *others]
+    y = layer(inputs if others else x, training=training)
+    assert all(w.dtype == numpy.float64 for w in layer.weights)
+    for i, w in enumerate(layer.trainable_weights):
+        w.data = w.data + random(seed + 10 + i, w.shape, 0.1, 0.5)
+    reg = layer.losses
+
+    def scalar_plus_losses():
+        out = layer(inputs if others else x, training=training)
+        return out + sum(layer.losses) if reg else out
+
+    check_gradients(scalar_plus_losses, inputs + layer.trainable_weights, seed)
+    return y

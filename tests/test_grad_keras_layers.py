@@ -4,11 +4,10 @@ import numpy
 import pytest
 from hypothesis import assume, given, strategies as st
 
-from gradcheck import check_gradients, leaf
+from gradcheck import check_gradients, check_layer, leaf, random
 from minifer import functional as F
 from minifer import layers as L
 from minifer.functional import conv_output_length
-from test_grad_layers import check_layer, random
 
 seeds = st.integers(0, 2 ** 32 - 1)
 ACTIVATIONS = ["sigmoid", "tanh", "elu", "selu", "softplus", "swish", "gelu", "linear", "leaky_relu"]

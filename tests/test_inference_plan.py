@@ -2,7 +2,7 @@
 batch, the threads; rebuilt when the weights change; the caller's arrays left alone."""
 import numpy
 import pytest
-from test_fold_batchnorm import with_statistics
+from models_under_test import with_statistics
 
 import minifer
 from minifer import layers as L

@@ -10,7 +10,7 @@ h5py = pytest.importorskip("h5py")
 import keras_models  # noqa: E402
 import minifer  # noqa: E402
 from minifer.io.keras_config import KerasFormatError  # noqa: E402
-from test_keras_files import keras2_entry, sequential_weights, write_keras2  # noqa: E402
+from keras2_files import keras2_entry, sequential_weights, write_keras2  # noqa: E402
 
 
 def model_with(tmp_path, entry):

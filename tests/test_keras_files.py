@@ -9,6 +9,7 @@ import pytest
 h5py = pytest.importorskip("h5py")
 
 import keras_models  # noqa: E402
+from keras2_files import keras2_entry, sequential_weights, write_keras2  # noqa: E402
 import minifer  # noqa: E402
 from minifer import layers as L  # noqa: E402
 from minifer.layers import fresh_names  # noqa: E402
@@ -94,28 +95,6 @@ def test_the_h5_file_follows_keras_2s_layout(tmp_path):
 
 # -- Keras 2 files as older Keras wrote them: bytes strings, Keras 2 names -------------------
 
-def keras2_entry(class_name, name, config, inbound=None):
-    entry = {"class_name": class_name, "name": name, "config": {"name": name, "trainable": True, **config}}
-    if inbound is not None:
-        entry["inbound_nodes"] = [[[ref, 0, 0, {}] for ref in inbound]] if inbound else []
-    return entry
-
-
-def write_keras2(path, model_config, weights, full=True):
-    """``weights``: [(layer name, [(weight name, array), ...])] in layer order, strings as bytes."""
-    with h5py.File(path, "w") as f:
-        if full:
-            f.attrs["model_config"] = json.dumps(model_config).encode("utf-8")
-            f.attrs["keras_version"] = b"2.0.5"
-        group = f.create_group("model_weights") if full else f
-        group.attrs["layer_names"] = numpy.array([name.encode() for name, _ in weights])
-        for name, arrays in weights:
-            sub = group.create_group(name)
-            sub.attrs["weight_names"] = numpy.array([f"{name}_1/{w}:0".encode() for w, _ in arrays])
-            for w, array in arrays:
-                sub.create_dataset(f"{name}_1/{w}:0", data=array)
-
-
 def old_sequential_config():
     """Keras 2.0's Sequential: a bare list of layers, the first carrying batch_input_shape."""
     conv = {"filters": 2, "kernel_size": [3, 3], "strides": [1, 1], "padding": "valid", "data_format": "channels_last",
@@ -128,14 +107,6 @@ def old_sequential_config():
               keras2_entry("Flatten", "flatten_1", {}),
               keras2_entry("Dense", "dense_1", {"units": 3, "activation": "softmax", "use_bias": True})]
     return {"class_name": "Sequential", "config": [{k: v for k, v in e.items()} for e in layers]}
-
-
-def sequential_weights(seed=3):
-    rng = numpy.random.default_rng(seed)
-    return [("conv2d_1", [("kernel", rng.standard_normal((3, 3, 1, 2)).astype("float32")),
-                          ("bias", rng.standard_normal(2).astype("float32"))]),
-            ("dense_1", [("kernel", rng.standard_normal((18, 3)).astype("float32")),
-                         ("bias", rng.standard_normal(3).astype("float32"))])]
 
 
 def same_model_in_minifer(weights):

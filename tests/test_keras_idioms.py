@@ -5,7 +5,7 @@ from gradcheck import check_gradients, leaf
 from minifer.optimizers import SGD, AdamW, RMSprop
 from minifer.optimizers.schedules import CosineDecay, ExponentialDecay
 from minifer.utils import set_random_seed, to_categorical
-from test_training import NUM_CLASSES, quadrant_data, small_model
+from models_under_test import NUM_CLASSES, quadrant_data, small_model
 
 import minifer
 from minifer import callbacks as cb

@@ -9,8 +9,7 @@ TF = torch.nn.functional
 from minifer import functional as F  # noqa: E402
 from minifer import layers as L  # noqa: E402
 from minifer.functional import conv_output_length  # noqa: E402
-from test_oracle_layers import FLOAT32, backprop_same, f32, pair  # noqa: E402
-from torch_reference import pad_like_keras  # noqa: E402
+from torch_reference import FLOAT32, backprop_same, f32, pad_like_keras, pair  # noqa: E402
 
 seeds = st.integers(0, 2 ** 32 - 1)
 TWINS = {

@@ -9,23 +9,9 @@ TF = torch.nn.functional
 from minifer import Tensor  # noqa: E402
 from minifer import functional as F  # noqa: E402
 from minifer import layers as L  # noqa: E402
+from torch_reference import FLOAT32, backprop_same, f32, pair  # noqa: E402
 
-FLOAT32 = dict(rtol=2e-4, atol=2e-5)
 seeds = st.integers(0, 2 ** 32 - 1)
-
-
-def f32(seed, shape, scale=1.0, shift=0.0):
-    return (numpy.random.default_rng(seed).standard_normal(shape) * scale + shift).astype(numpy.float32)
-
-
-def pair(array):
-    return Tensor(array, requires_grad=True), torch.tensor(array, requires_grad=True)
-
-
-def backprop_same(y, t_y, seed):
-    grad = f32(seed + 99, y.shape)
-    y.backward(grad)
-    t_y.backward(torch.from_numpy(grad))
 
 
 @given(st.integers(1, 4), st.integers(1, 5), st.integers(1, 5), st.integers(1, 6), seeds)

@@ -11,7 +11,7 @@ from minifer import functional as F
 from minifer import layers as L
 from minifer.training import TrainingDiverged
 from minifer.training.source import BatchSource, class_weights
-from test_training import NUM_CLASSES, quadrant_data, small_model
+from models_under_test import NUM_CLASSES, quadrant_data, small_model
 
 
 @pytest.fixture(scope="module")

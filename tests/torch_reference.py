@@ -12,6 +12,8 @@ import numpy
 import torch
 import torch.nn.functional as TF
 
+from minifer import Tensor
+
 # PyTorch's oneDNN (mkldnn) CPU convolution is itself wrong on some small geometries: with
 # torch 2.13.0+cpu a 4x4 kernel over a 6x4 input at stride (1, 3) returns uninitialised
 # values (about 1e24, different on each call). Such bugs recur (pytorch#25101, #84488), so the
@@ -61,3 +63,21 @@ def depthwise_conv2d(x, kernel, bias, strides, padding):
 def max_pool2d(x, pool, strides, padding):
     """Padding with -inf, so a padded pixel never wins (PyTorch's own padding is symmetric)."""
     return TF.max_pool2d(pad_like_keras(x, pool, strides, padding, value=-math.inf), pool, strides)
+
+
+# -- shared by the float32 oracle tests ------------------------------------------------------
+FLOAT32 = dict(rtol=2e-4, atol=2e-5)
+
+
+def f32(seed, shape, scale=1.0, shift=0.0):
+    return (numpy.random.default_rng(seed).standard_normal(shape) * scale + shift).astype(numpy.float32)
+
+
+def pair(array):
+    return Tensor(array, requires_grad=True), torch.tensor(array, requires_grad=True)
+
+
+def backprop_same(y, t_y, seed):
+    grad = f32(seed + 99, y.shape)
+    y.backward(grad)
+    t_y.backward(torch.from_numpy(grad))

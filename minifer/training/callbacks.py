@@ -1,5 +1,5 @@
 """Callbacks with Keras's names and meanings that track a monitored figure or write files,
-plus the state a resumed run needs; the base class and the stateless ones are in ``callback.py``.
+plus the state a resumed run needs; the base class and the stateless ones are in ``hooks.py``.
 """
 import csv
 import io
@@ -8,7 +8,7 @@ import string
 import warnings
 
 from ..io import atomic_write
-from .callback import Callback, LambdaCallback, LearningRateScheduler, TerminateOnNaN
+from .hooks import Callback, LambdaCallback, LearningRateScheduler, TerminateOnNaN
 
 __all__ = ["CSVLogger", "Callback", "EarlyStopping", "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint",
            "ReduceLROnPlateau", "TerminateOnNaN"]
