@@ -167,8 +167,8 @@ def test_an_object_array_is_refused_without_unpickling(tmp_path):
 
 
 def test_the_next_save_removes_temporary_files_of_killed_saves(tmp_path):
-    stale, fresh = tmp_path / ".model.npz.k3j_9x0a.tmp", tmp_path / ".model.npz.ab12cd34.tmp"
-    others = [tmp_path / "notes.tmp", tmp_path / ".cache.tmp"]
+    stale, fresh = tmp_path / ".model.npz.k3j_9x0a.minifer-tmp", tmp_path / ".model.npz.ab12cd34.minifer-tmp"
+    others = [tmp_path / "notes.tmp", tmp_path / ".cache.tmp", tmp_path / ".notes.txt.abcd1234.tmp"]  # a user's
     for file in [stale, fresh, *others]:
         file.write_bytes(b"half a model")
     hours_ago = time.time() - 2 * 3600
@@ -177,3 +177,14 @@ def test_the_next_save_removes_temporary_files_of_killed_saves(tmp_path):
     atomic_save_npz(tmp_path / "other.npz", {"a": numpy.zeros(2)})
     assert not stale.exists()
     assert fresh.exists() and all(f.exists() for f in others)  # a save in progress, or not ours
+
+
+def test_a_save_onto_a_symlink_writes_the_file_it_points_to(tmp_path):
+    (tmp_path / "shared").mkdir()
+    target, link = tmp_path / "shared" / "model.npz", tmp_path / "model.npz"
+    target.write_bytes(b"old")
+    link.symlink_to(target)
+    minifer.save(tiny(), link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert minifer.load(target).count_params() == tiny().count_params()
+    assert not [p for p in tmp_path.rglob("*") if "tmp" in p.name]
