@@ -12,16 +12,21 @@ from .npz import NUMERIC_KINDS
 
 def weight_values(pairs):
     """``[(weight, array)]`` -> (the arrays in their weights' dtypes, a list of what is wrong with them)."""
+    return checked_values((weight.name, weight.dtype, array) for weight, array in pairs)
+
+
+def checked_values(items):
+    """``[(name, dtype, array)]`` -> (the arrays in those dtypes, a list of what is wrong with them):
+    optimizer slots are checked as weights are."""
     values, problems = [], []
-    for weight, array in pairs:
+    for name, dtype, array in items:
         array = numpy.asarray(array)
         if array.dtype.kind not in NUMERIC_KINDS:
-            problems.append(f"{weight.name} holds {array.dtype}, not real numbers")
+            problems.append(f"{name} holds {array.dtype}, not real numbers")
             continue
         with numpy.errstate(over="ignore", invalid="ignore"):
-            value = array.astype(weight.dtype)
+            value = array.astype(dtype)
         if not numpy.isfinite(value).all():
-            problems.append(f"{weight.name} holds values that are not finite in {weight.dtype} (NaN, inf or "
-                            "too large)")
+            problems.append(f"{name} holds values that are not finite in {dtype} (NaN, inf or too large)")
         values.append(value)
     return values, problems

@@ -21,6 +21,13 @@ def weight_arrays(model):
 def assign_weights(model, arrays, source):
     """Set every weight from ``arrays`` by name; if anything differs or any value is not a finite real
     number in its weight's dtype (``values.py``), change nothing and say what."""
+    for weight, value in fitted_values(model, arrays, source):
+        weight.assign(value)
+
+
+def fitted_values(model, arrays, source):
+    """``[(weight, value)]`` for every weight of ``model`` from ``arrays`` by name, all read and checked
+    (names, shapes, values), nothing set; a ValueError naming ``source`` says everything that differs."""
     weights = {w.name: w for w in model.weights}
     missing = sorted(set(weights) - set(arrays))
     unexpected = sorted(set(arrays) - set(weights))
@@ -35,8 +42,7 @@ def assign_weights(model, arrays, source):
     values, problems = weight_values((weight, arrays[name]) for name, weight in weights.items())  # all read first
     if problems:
         raise ValueError(f"weights in {source} cannot be loaded: " + "; ".join(problems))
-    for weight, value in zip(weights.values(), values):
-        weight.assign(value)
+    return list(zip(weights.values(), values))
 
 
 def save_weights(model, path):

@@ -85,9 +85,9 @@ class Optimizer:
 
     def state_dict(self):
         """Everything a checkpoint needs to resume exactly: step count, a set rate (a schedule's
-        follows from the step count) and slot arrays."""
+        follows from the step count) and slot arrays; the class, so that another optimizer refuses it."""
         fixed = None if isinstance(self._learning_rate, LearningRateSchedule) else self._learning_rate
-        return {"iterations": self.iterations, "learning_rate": fixed,
+        return {"class": type(self).__name__, "iterations": self.iterations, "learning_rate": fixed,
                 "slots": {f"{p}|{s}": to_numpy(a).copy() for (p, s), a in self.slots.items()}}  # a snapshot
 
     def load_state_dict(self, state):
