@@ -27,11 +27,12 @@ for _module in (callbacks, initializers, losses, metrics, optimizers, regularize
     sys.modules[f"{__name__}.{_module.__name__.rsplit('.', 1)[1]}"] = _module
 sys.modules[f"{__name__}.optimizers.schedules"] = optimizers.schedules  # keras.optimizers.schedules
 
-_LEAVES = ("data", "models", "plot", "cli", "predict")
+_LEAVES = ("data", "models", "plot", "cli", "predict", "distributed")
 
 
 def __getattr__(name):
-    """``minifer.data``, ``minifer.models``, ``minifer.plot``, ``minifer.predict_faces``: imported on first use."""
+    """``minifer.data``, ``minifer.models``, ``minifer.plot``, ``minifer.distributed``, ``minifer.predict_faces``:
+    imported on first use."""
     if name in _LEAVES:
         return importlib.import_module(f"{__name__}.{name}")
     if name == "predict_faces":

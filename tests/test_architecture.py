@@ -1,9 +1,9 @@
 """The package's layout holds: every import points down, no cycles, no import-time side effects.
 
 The order, bottom-up (docs/architecture.md): backend and random, kernels, autograd,
-functional, layers, graph, io, training, engine; data, models, plot, predict and cli are leaves
-that nothing in the core imports (predict uses data and plot; cli uses them all). Modules within one folder may import one another, but only
-autograd/ may do so in a cycle.
+functional, layers, graph, io, training, engine; data, models, plot, distributed, predict and cli
+are leaves that nothing in the core imports (predict uses data and plot; cli uses them all).
+Modules within one folder may import one another, but only autograd/ may do so in a cycle.
 """
 import ast
 import inspect
@@ -21,8 +21,9 @@ from minifer.layers import Layer
 
 PACKAGE = pathlib.Path(minifer.__file__).parent
 LEVELS = {"backend": 0, "random": 0, "kernels": 1, "autograd": 2, "functional": 3, "layers": 4, "graph": 5,
-          "io": 6, "training": 7, "engine": 8, "data": 9, "models": 9, "plot": 9, "predict": 10, "cli": 11}
-LEAVES = {"data", "models", "cli", "plot", "predict"}
+          "io": 6, "training": 7, "engine": 8, "data": 9, "models": 9, "plot": 9, "distributed": 9, "predict": 10,
+          "cli": 11}
+LEAVES = {"data", "models", "cli", "plot", "predict", "distributed"}
 TOP = {"__init__", "__main__"}  # the package's front door may import anything
 
 
@@ -222,8 +223,10 @@ PROBE = textwrap.dedent("""
 def test_import_minifer_has_no_side_effects():
     out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True).stdout
     report = json.loads(out)
-    heavy = [m for m in report["modules"] if m.split(".")[0] in ("PIL", "tqdm", "matplotlib", "skimage", "cupy", "h5py")
-             or m.startswith(("minifer.data", "minifer.models", "minifer.plot", "minifer.cli", "minifer.predict"))]
+    heavy = [m for m in report["modules"] if m.split(".")[0] in ("PIL", "tqdm", "matplotlib", "skimage", "cupy", "h5py",
+                                                                 "mpi4py")
+             or m.startswith(("minifer.data", "minifer.models", "minifer.plot", "minifer.cli", "minifer.predict",
+                              "minifer.distributed"))]
     assert heavy == []
     assert report["threads"] == 0
     assert report["blas"][0] == report["blas"][1]

@@ -34,7 +34,7 @@ def test_second_load_comes_from_the_cache_file(tmp_path, monkeypatch):
     for a, b in zip(first, second):
         np.testing.assert_array_equal(a, b)
         assert a.dtype == b.dtype
-    assert not list(tmp_path.glob("*.tmp"))  # the atomic write left no temporary behind
+    assert not list(tmp_path.glob(".*-tmp"))  # the atomic write left no temporary behind
 
 
 def test_changed_source_is_parsed_again(tmp_path, monkeypatch):

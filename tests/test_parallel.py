@@ -92,3 +92,43 @@ def test_a_kernel_called_inside_a_split_runs_unsplit(restore_threads):
     nested.start()
     nested.join(timeout=20)  # a deadlock fails here instead of hanging the suite
     assert result == [[([(0, 5)], 2), ([(5, 10)], 2)]]
+
+
+def test_set_num_threads_while_another_thread_predicts(restore_threads):
+    """Changing the thread count never shuts down a pool another thread is splitting a kernel over
+    (about one predict in twenty failed with "cannot schedule new futures after shutdown")."""
+    import threading
+    import time
+
+    import minifer
+    from minifer import Input, Model
+    from minifer.layers import Conv2D, GlobalAveragePooling2D, fresh_names
+    with fresh_names():
+        x = Input((6, 6, 1))
+        model = Model(x, GlobalAveragePooling2D()(Conv2D(2, 3)(x)))
+    images = np.random.default_rng(0).random((4, 6, 6, 1), dtype=np.float32)
+    expected = model.predict(images, verbose=0)
+    errors, predicted = [], []
+
+    def predict():
+        try:
+            while len(predicted) < 200:
+                predicted.append(model.predict(images, verbose=0))
+        except BaseException as error:  # noqa: B036 (reported to the main thread)
+            errors.append(error)
+
+    worker = threading.Thread(target=predict)
+    worker.start()
+    deadline, i = time.monotonic() + 60, 0
+    while worker.is_alive() and time.monotonic() < deadline:
+        minifer.set_num_threads(2 + i % 3)
+        i += 1
+    worker.join()
+    assert not errors, errors[0]
+    assert len(predicted) == 200 and all(np.allclose(p, expected, rtol=1e-5, atol=1e-6) for p in predicted)
+
+
+@pytest.mark.parametrize("n", [0, -2, 1.9, True, "2", None])
+def test_a_thread_count_that_is_not_a_whole_number_above_0_is_refused(n, restore_threads):
+    with pytest.raises((TypeError, ValueError), match="thread count"):
+        parallel.set_num_threads(n)

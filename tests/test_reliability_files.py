@@ -16,7 +16,6 @@ from capped import assert_ok, run_capped
 from minifer import Input, Model
 from minifer.io import atomic_save_npz
 from minifer.layers import Dense, fresh_names
-from minifer.training.checkpoint import load_checkpoint
 
 
 def tiny(units=2, inputs=3):
@@ -151,7 +150,7 @@ def test_zero_byte_and_truncated_files_name_the_file(tmp_path):
     files = {"model": minifer.save(model, tmp_path / "model.npz"), "weights": model.save_weights(tmp_path / "w.npz"),
              "checkpoint": str(tmp_path / "last.npz")}
     readers = {"model": minifer.load, "weights": tiny().load_weights,
-               "checkpoint": lambda p: load_checkpoint(p, model, model.optimizer)}
+               "checkpoint": lambda p: model.fit(x, y, epochs=1, verbose=0, resume=p)}
     for kind, path in files.items():
         for damaged in damaged_copies(path, tmp_path):
             with pytest.raises(ValueError) as error:
@@ -167,8 +166,8 @@ def test_an_object_array_is_refused_without_unpickling(tmp_path):
 
 
 def test_the_next_save_removes_temporary_files_of_killed_saves(tmp_path):
-    stale, fresh = tmp_path / ".model.npz.k3j_9x0a.tmp", tmp_path / ".model.npz.ab12cd34.tmp"
-    others = [tmp_path / "notes.tmp", tmp_path / ".cache.tmp"]
+    stale, fresh = tmp_path / ".model.npz.k3j_9x0a.minifer-tmp", tmp_path / ".model.npz.ab12cd34.minifer-tmp"
+    others = [tmp_path / "notes.tmp", tmp_path / ".cache.tmp", tmp_path / ".notes.txt.abcd1234.tmp"]  # a user's
     for file in [stale, fresh, *others]:
         file.write_bytes(b"half a model")
     hours_ago = time.time() - 2 * 3600
@@ -177,3 +176,102 @@ def test_the_next_save_removes_temporary_files_of_killed_saves(tmp_path):
     atomic_save_npz(tmp_path / "other.npz", {"a": numpy.zeros(2)})
     assert not stale.exists()
     assert fresh.exists() and all(f.exists() for f in others)  # a save in progress, or not ours
+
+
+def test_a_save_onto_a_symlink_writes_the_file_it_points_to(tmp_path):
+    (tmp_path / "shared").mkdir()
+    target, link = tmp_path / "shared" / "model.npz", tmp_path / "model.npz"
+    target.write_bytes(b"old")
+    link.symlink_to(target)
+    minifer.save(tiny(), link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert minifer.load(target).count_params() == tiny().count_params()
+    assert not [p for p in tmp_path.rglob("*") if "tmp" in p.name]
+
+
+# -- headers, values and members ------------------------------------------------------------------
+
+def with_header(tmp_path, edit):
+    """A compiled tiny model's file whose JSON header (the whole of it) is changed by ``edit``."""
+    model = tiny()
+    model.metadata = {"class_names": ["a", "b"], "input_range": [0, 1]}
+    model.compile("adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    path = minifer.save(model, tmp_path / "m.npz")
+    members = model_members(path)
+    header = json.loads(members["__minifer_model__"].tobytes())
+    edit(header)
+    members["__minifer_model__"] = numpy.frombuffer(json.dumps(header).encode(), numpy.uint8)
+    write_zip(path, {k: npy_bytes(v) for k, v in members.items()})
+    return path
+
+
+def put(key, value, inside=None):
+    def edit(header):
+        (header[inside] if inside else header)[key] = value
+    return edit
+
+
+BAD_HEADERS = {
+    "compile bogus": put("compile", {"bogus": 1}), "compile a list": put("compile", [1]),
+    "optimizer unknown": put("optimizer", "nadamax", "compile"), "optimizer a number": put("optimizer", 3, "compile"),
+    "optimizer config wrong": put("optimizer", {"class_name": "Adam", "config": {"beta_9": 1}}, "compile"),
+    "learning rate text": put("optimizer", {"class_name": "SGD", "config": {"learning_rate": "x"}}, "compile"),
+    "learning rate NaN": put("optimizer", {"class_name": "SGD", "config": {"learning_rate": float("nan")}},
+                             "compile"),
+    "loss unknown": put("loss", "hinge_of_doom", "compile"), "loss a number": put("loss", 5, "compile"),
+    "metrics a string": put("metrics", "accuracy", "compile"), "metrics unknown": put("metrics", [7], "compile"),
+    "loss weights text": put("loss_weights", "x", "compile"),
+    "label smoothing text": put("label_smoothing", "x", "compile"),
+    "metadata a list": put("metadata", [1, 2]), "metadata a string": put("metadata", "x"),
+    "class names a string": put("class_names", "ab", "metadata"),
+    "class names repeated": put("class_names", ["a", "a"], "metadata"),
+    "class names empty": put("class_names", ["", " "], "metadata"),
+    "input range of three": put("input_range", [0, 1, 2], "metadata"),
+    "input range reversed": put("input_range", [1, 0], "metadata"),
+    "input range infinite": put("input_range", [0, float("inf")], "metadata"),
+    "input range text": put("input_range", ["0", "1"], "metadata"),
+}
+
+
+@pytest.mark.parametrize("edit", list(BAD_HEADERS.values()), ids=list(BAD_HEADERS))
+def test_a_model_header_that_cannot_be_applied_is_the_files_error(tmp_path, edit):
+    path = with_header(tmp_path, edit)
+    with pytest.raises(ValueError) as error:
+        minifer.load(path)
+    assert str(path) in str(error.value)
+
+
+@pytest.mark.parametrize("value", [numpy.nan, numpy.inf, 1e39])
+@pytest.mark.parametrize("reader", ["model", "weights", "checkpoint"])
+def test_weights_that_are_not_finite_are_refused_and_nothing_is_changed(tmp_path, value, reader):
+    model = tiny()
+    model.compile(minifer.optimizers.Adam(), loss="sparse_categorical_crossentropy")
+    model.fit(numpy.ones((4, 3), numpy.float32), numpy.array([0, 1, 0, 1]), epochs=1, batch_size=2, verbose=0,
+              callbacks=[minifer.callbacks.ModelCheckpoint(tmp_path / "last.npz", resumable=True)])
+    paths = {"model": minifer.save(model, tmp_path / "model.npz"), "weights": model.save_weights(tmp_path / "w.npz"),
+             "checkpoint": str(tmp_path / "last.npz")}
+    members = model_members(paths[reader])
+    name = next(k for k in members if k.endswith("dense/bias"))
+    members[name] = numpy.full(2, value, numpy.float64 if value == 1e39 else numpy.float32)
+    write_zip(paths[reader], {k: npy_bytes(v) for k, v in members.items()})
+    target = tiny()
+    target.compile(minifer.optimizers.Adam(), loss="sparse_categorical_crossentropy")
+    before = target.get_weights()
+    read = {"model": lambda p: minifer.load(p), "weights": target.load_weights,
+            "checkpoint": lambda p: target.fit(numpy.ones((4, 3), numpy.float32), numpy.array([0, 1, 0, 1]),
+                                                epochs=1, batch_size=2, verbose=0, resume=p)}[reader]
+    with pytest.raises(ValueError, match="dense/bias holds values that are not finite") as error:
+        read(paths[reader])
+    assert paths[reader] in str(error.value)
+    assert all(numpy.array_equal(a, b) for a, b in zip(before, target.get_weights()))
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
+def test_npz_members_compressed_by_methods_that_inflate_without_bound_are_refused(tmp_path, method):
+    """A few KB of bzip2 inflate to gigabytes in one step of zipfile's reader, before any size check."""
+    path = tmp_path / "w.npz"
+    members = {k: npy_bytes(v) for k, v in model_members(tiny().save_weights(path)).items()}
+    write_zip(path, members, method)
+    with pytest.raises(ValueError, match=f"is compressed with zip method {method}") as error:
+        tiny().load_weights(path)
+    assert str(path) in str(error.value)

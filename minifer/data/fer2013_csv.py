@@ -34,7 +34,7 @@ def read_csv_table(path):
     :data:`MAX_LINE` bytes each, so memory follows the good rows, not the file.
     """
     with open_regular(path) as f:
-        header = _read_line(f)[0].decode("utf-8-sig", errors="replace").strip()
+        header = read_line(f)[0].decode("utf-8-sig", errors="replace").strip()
         columns = [c.strip().strip('"').lower() for c in header.split(",")]
         if "pixels" not in columns:
             raise DataError(f"{where(path, 1)}: expected a header naming a 'pixels' column "
@@ -63,7 +63,7 @@ def read_csv_table(path):
     }
 
 
-def _read_line(f):
+def read_line(f):
     """``(line, too_long)``: the next line, or its first MAX_LINE bytes and True, skipping the rest."""
     raw = f.readline(MAX_LINE)
     if len(raw) < MAX_LINE or raw.endswith(b"\n"):
@@ -93,7 +93,7 @@ def _read_rows(f, path, columns, header):
             problems.append((line, f"{where(path, line)}: {message}"))
 
     while True:
-        raw, too_long = _read_line(f)
+        raw, too_long = read_line(f)
         if not raw:
             break
         line += 1
@@ -113,8 +113,8 @@ def _read_rows(f, path, columns, header):
             bad(e)
             continue
         pixels = fields[col_pixels].strip().strip(b'"')
-        if (pixels.count(b" ") != N_PIXELS - 1 or b"  " in pixels
-                or pixels.translate(None, _DIGITS_AND_SPACE)):
+        if (pixels.count(b" ") != N_PIXELS - 1 or b"  " in pixels or pixels[:1] == b" " or pixels[-1:] == b" "
+                or pixels.translate(None, _DIGITS_AND_SPACE)):  # else exactly 2,304 numbers, for the fast path
             try:
                 slow_pixels[len(labels)] = _parse_pixels_slowly(pixels)
             except ValueError as e:

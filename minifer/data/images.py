@@ -5,15 +5,20 @@ Pillow decodes every common format; this module turns its failures into
 scanned datasets use, which Pillow's ``convert('L')`` would clip to white.
 """
 import os
+import struct
 import warnings
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from .errors import DataError
 
 MAX_PIXELS = 64 * 10**6  # 8000x8000: at most 256 MB decoded (RGBA) before shrinking
 MAX_SIDE = 1024  # faces stay >= 77 px here (the detector's 24 px at 320), plenty for 48x48 crops
+# what Pillow raises for a damaged file: mostly OSError and ValueError, but its format plugins raise
+# more (a DDS or BLP of an unknown kind NotImplementedError, a broken APNG SyntaxError, struct.error)
+DECODE_ERRORS = (Image.DecompressionBombError, OSError, ValueError, SyntaxError, RuntimeError, EOFError, struct.error,
+                 LookupError, TypeError, ArithmeticError, AttributeError)
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff",
                     ".pgm", ".ppm", ".webp", ".tga")
 
@@ -53,8 +58,8 @@ def read_image(path, mode="L"):
                     pixels = np.asarray(im.convert(mode))
     except DataError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as e:
-        raise DataError(f"{path}: cannot be read as an image ({e})") from e
+    except DECODE_ERRORS as e:
+        raise DataError(f"{path}: cannot be read as an image ({type(e).__name__}: {e})") from e
     if pixels.size == 0:
         raise DataError(f"{path}: image has no pixels")
     return pixels, width / pixels.shape[1]

@@ -3,7 +3,8 @@
 Write to a temporary file in the target's directory, flush and fsync it, then ``os.replace``
 it over the target (atomic on POSIX and Windows within one file system). On any error the
 temporary file is removed and the old file, if any, is untouched. A save that is killed
-cannot remove its temporary file; the next save to that folder removes stale ones.
+cannot remove its temporary file; the next save to that folder removes stale ones. A path
+that is a symlink is written through: the file it points to is replaced, the link kept.
 """
 import contextlib
 import os
@@ -16,16 +17,17 @@ import numpy
 from .npz import NpzFile
 
 STALE_SECONDS = 3600  # a temporary file untouched this long belongs to a killed save
-_TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")  # tempfile.mkstemp's names, as made below
+TEMP_SUFFIX = ".minifer-tmp"  # a name only these saves make, so no user's file is ever taken for one
+_TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX) + "$")  # mkstemp's names, as made below
 
 
 @contextlib.contextmanager
 def atomic_write(path, mode="wb"):
     """``with atomic_write(path) as f: f.write(...)`` replaces ``path`` only if the block succeeds."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
+    path = os.path.realpath(path)  # through a symlink: replacing the link itself would cut it
+    directory = os.path.dirname(path)
     remove_stale_temps(directory)
-    fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=TEMP_SUFFIX)
     try:
         os.chmod(temp, _new_file_mode(path))  # mkstemp makes 0600; give the file its usual permissions
         with os.fdopen(fd, mode) as f:
@@ -43,7 +45,7 @@ def atomic_write(path, mode="wb"):
 def remove_stale_temps(directory):
     """Delete the temporary files of saves that were killed (kill -9, power loss) in ``directory``.
 
-    Only names this module makes (``.<name>.<8 random characters>.tmp``) that nothing has
+    Only names this module makes (``.<name>.<8 random characters>.minifer-tmp``) that nothing has
     written to for ``STALE_SECONDS`` go: a save in progress keeps its file's mtime fresh, and
     an age works across processes and machines where a writer's PID would not.
     """

@@ -14,6 +14,11 @@ from .. import layers as _layers
 from ..graph import source
 from ..layers import InputLayer
 
+MAX_CONFIG_BYTES = 1 << 24  # the most JSON a model file's config may be; thousands of layers are well under 1 MB
+# what building from a bad config raises (a kernel size of 0 divides by zero, 1e30 filters overflow, a list
+# nested 100,000 deep recurses): every loader turns these into its error naming the file
+BAD_CONFIG_ERRORS = (LookupError, TypeError, ValueError, ArithmeticError, AttributeError, RuntimeError)
+
 
 def model_config(model):
     node_index = {node: i for layer in model.layers for i, node in enumerate(model.model_nodes(layer))}

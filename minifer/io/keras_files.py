@@ -3,8 +3,13 @@
 Files are recognised by their first bytes, not their names: HDF5 starts with
 ``\\x89HDF\\r\\n\\x1a\\n``; a ``.keras`` file is a zip holding ``config.json``. Nothing in a
 file is executed: configs are JSON, weights are HDF5 datasets, and every layer class is
-looked up among minifer's own. Writes go through ``atomic_write``.
+looked up among minifer's own. What a file makes minifer allocate is bounded by its size: a
+config at most ``MAX_CONFIG_BYTES``, zip members within zlib's ratio, datasets holding the
+bytes they declare, a model no larger than its datasets (``keras_weights.stored_values``).
+Whatever a damaged or hostile file raises while it is read or its model built is a
+``KerasFormatError`` naming it. Writes go through ``atomic_write``.
 """
+import contextlib
 import datetime
 import io
 import json
@@ -15,12 +20,13 @@ import numpy
 from ..layers import InputLayer
 from ..layers.base import guard_weights
 from .atomic import atomic_write
-from .config import layer_from_config
+from .config import BAD_CONFIG_ERRORS, MAX_CONFIG_BYTES, layer_from_config
 from .keras_config import KerasFormatError, minifer_model_config
 from .keras_export import keras_model_config
 from .keras_weights import (assign_layer_weights, h5py_module, keras3_keys, layer_weights_by_name,
-                            layer_weights_in_order, layer_weights_keras3, text, write_keras2_weights,
+                            layer_weights_in_order, layer_weights_keras3, stored_values, text, write_keras2_weights,
                             write_keras3_weights)
+from .npz import member_problem, regular_file
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 ZIP_SIGNATURE = b"PK\x03\x04"
@@ -30,7 +36,7 @@ KERAS3_VERSION = "3.0.0"
 
 def file_kind(path):
     """"hdf5", "keras" (a zip with config.json), "zip" (another zip: an .npz) or None."""
-    with open(path, "rb") as f:
+    with open(regular_file(path), "rb") as f:
         head = f.read(8)
     if head == HDF5_SIGNATURE:
         return "hdf5"
@@ -53,10 +59,11 @@ def _open_h5(source, where):
 def load_keras_model(path):
     """A minifer Model from a Keras ``.h5`` or ``.keras`` file."""
     where = repr(str(path))
-    try:
+    with _file_errors(where, "cannot read this Keras file"):
         if file_kind(path) == "keras":
             return _load_zip(path, where)
         with _open_h5(path, where) as f:
+            held = stored_values(f, where)
             if "model_config" not in f.attrs:
                 raise KerasFormatError(f"{where}: an HDF5 file with no model_config attribute: a weights-only "
                                        "file? build the model in minifer and call model.load_weights on it")
@@ -64,25 +71,48 @@ def load_keras_model(path):
             if version.startswith("1"):
                 raise KerasFormatError(f"{where}: written by Keras {version}; minifer reads Keras 2 and 3 files "
                                        "(Keras 1 laid kernels out differently): load and save it with Keras 2 first")
-            keras_config = json.loads(text(f.attrs["model_config"]))
+            keras_config = _json(text(f.attrs["model_config"]).encode("utf-8"), "model_config", where)
             group = f["model_weights"] if "model_weights" in f else f
-            model = _build(keras_config, group, where)
+            model = _build(keras_config, held, where)
             assign_layer_weights(layer_weights_by_name(model.layers, group, where), where)
             return model
-    except (OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile) as error:
-        if isinstance(error, KerasFormatError):
-            raise
-        raise KerasFormatError(f"{where}: cannot read this Keras file ({type(error).__name__}: {error})") from None
+
+
+@contextlib.contextmanager
+def _file_errors(where, doing):
+    """Anything a damaged or hostile file makes reading or building raise, as the file's KerasFormatError."""
+    try:
+        yield
+    except KerasFormatError:
+        raise
+    except (OSError, zipfile.BadZipFile, *BAD_CONFIG_ERRORS) as error:
+        raise KerasFormatError(f"{where}: {doing} ({type(error).__name__}: {str(error)[:300]})") from None
+
+
+def _json(raw, name, where):
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise KerasFormatError(f"{where}: {name} is {len(raw)} bytes, more than the {MAX_CONFIG_BYTES} allowed")
+    return json.loads(raw.decode("utf-8"))
+
+
+def _read_member(z, name, where, limit=None):
+    """The bytes of the archive member ``name``, refused from its header if it could hold more than
+    its compressed bytes (a zip bomb) or ``limit``."""
+    if name not in z.namelist():
+        raise KerasFormatError(f"{where}: the .keras archive has no {name}")
+    info = z.getinfo(name)
+    problem = member_problem(info, limit)
+    if problem:
+        raise KerasFormatError(f"{where}: {name} in the archive {problem}")
+    return z.read(info)
 
 
 def _load_zip(path, where):
     with zipfile.ZipFile(path) as z:
-        keras_config = json.loads(z.read("config.json").decode("utf-8"))
-        if "model.weights.h5" not in z.namelist():
-            raise KerasFormatError(f"{where}: the .keras archive has no model.weights.h5")
-        weights = z.read("model.weights.h5")
+        keras_config = _json(_read_member(z, "config.json", where, MAX_CONFIG_BYTES), "config.json", where)
+        weights = _read_member(z, "model.weights.h5", where)
     with _open_h5(io.BytesIO(weights), where) as f:
-        model = _build(keras_config, f, where)
+        model = _build(keras_config, stored_values(f, where), where)
         entries = keras_config["config"]["layers"]
         if keras_config["class_name"] == "Sequential":
             entries = [e for e in entries if e["class_name"] != InputLayer.__name__]
@@ -93,13 +123,10 @@ def _load_zip(path, where):
     return model
 
 
-def _build(keras_config, weights, where):
+def _build(keras_config, held, where):
     """The model of a Keras config, refused before any memory is spent if it declares more weight
-    values than the file's datasets hold (a small file cannot make a huge model)."""
-    h5py = h5py_module()
-    sizes = []
-    weights.visititems(lambda _, item: sizes.append(item.size) if isinstance(item, h5py.Dataset) else None)
-    held, declared = sum(sizes), [0]
+    values than the file's datasets hold (``held``: a small file cannot make a huge model)."""
+    declared = [0]
 
     def check(name, shape):
         declared[0] += int(numpy.prod(shape, dtype=numpy.int64))
@@ -116,20 +143,18 @@ def load_keras_weights(model, path):
     whole-model file) by layer order and shapes, Keras 3's ``save_weights("w.weights.h5")`` by its
     per-class keys, which the same layers in the same order reproduce."""
     where = repr(str(path))
-    try:
-        with _open_h5(path, where) as f:
-            if "layer_names" in f.attrs:
-                found = layer_weights_in_order(model.layers, f, where)
-            elif "model_weights" in f:
-                found = layer_weights_in_order(model.layers, f["model_weights"], where)
-            elif "layers" in f:
-                found = layer_weights_keras3(*_keras3_containers(model), f, where)
-            else:
-                raise KerasFormatError(f"{where}: no Keras weights (no layer_names attribute, model_weights or "
-                                       "layers group)")
-            assign_layer_weights(found, where)
-    except (OSError, KeyError) as error:
-        raise KerasFormatError(f"{where}: cannot read these Keras weights ({type(error).__name__}: {error})") from None
+    with _file_errors(where, "cannot read these Keras weights"), _open_h5(regular_file(path), where) as f:
+        stored_values(f, where)
+        if "layer_names" in f.attrs:
+            found = layer_weights_in_order(model.layers, f, where)
+        elif "model_weights" in f:
+            found = layer_weights_in_order(model.layers, f["model_weights"], where)
+        elif "layers" in f:
+            found = layer_weights_keras3(*_keras3_containers(model), f, where)
+        else:
+            raise KerasFormatError(f"{where}: no Keras weights (no layer_names attribute, model_weights or "
+                                   "layers group)")
+        assign_layer_weights(found, where)
 
 
 def save_keras_model(model, path):

@@ -6,6 +6,7 @@ older files without it still load. Keras files (``.h5``, ``.keras``) go to ``ker
 recognised by content when read.
 """
 import json
+import math
 import os
 
 import numpy
@@ -13,7 +14,7 @@ import numpy
 from ..layers import InputLayer
 from ..layers.base import guard_weights
 from .atomic import atomic_save_npz, npz_path
-from .config import layer_config, layer_from_config
+from .config import BAD_CONFIG_ERRORS, MAX_CONFIG_BYTES, layer_config, layer_from_config
 from .keras_files import file_kind, load_keras_model, save_keras_model
 from .kinds import MODEL_KEY, check_kind
 from .npz import FileFormatError, NpzFile
@@ -21,7 +22,6 @@ from .weights import assign_weights, weight_arrays
 
 FORMAT_VERSION = 2  # 2: inputs declare their pixel range (1 scaled every model's uint8 input to [0, 1])
 READS = (1, 2)
-MAX_CONFIG_BYTES = 1 << 24  # a config of thousands of layers is well under 1 MB
 KERAS_EXTENSIONS = (".h5", ".hdf5", ".keras")
 
 
@@ -56,10 +56,13 @@ def load_model(path):
         header = _read_header(archive)
         weights = archive.without(MODEL_KEY)
         model = _build(archive, header, weights.shapes)
+        if "compile" in header:  # compiled as it was saved, as Keras's files are (optimizer slots: checkpoints)
+            try:
+                model.compile(**header["compile"])
+            except BAD_CONFIG_ERRORS as e:
+                raise archive.error(f"its compile settings cannot be applied ({type(e).__name__}: {e})") from e
         assign_weights(model, weights, repr(str(path)))
     model.metadata = header.get("metadata", {})
-    if "compile" in header:  # compiled as it was saved, as Keras's files are (optimizer slots: checkpoints)
-        model.compile(**header["compile"])
     return model
 
 
@@ -77,6 +80,10 @@ def _read_header(archive):
     if not isinstance(header, dict) or header.get("format_version") not in READS:
         version = header.get("format_version") if isinstance(header, dict) else None
         raise ValueError(f"{archive.path!r} has model format {version}, this minifer reads {READS}")
+    problem = (header_problem(header.get("compile", {}), "compile", dict)
+               or metadata_problem(header.get("metadata", {})))
+    if problem:
+        raise archive.error(f"its header's {problem}")
     return _upgraded(header) if header["format_version"] == 1 else header
 
 
@@ -96,6 +103,39 @@ def _upgraded(header):
     return header
 
 
+def header_problem(value, name, kind):
+    return None if isinstance(value, kind) else f"{name} is {json.dumps(value)[:80]}, not a JSON {kind.__name__}"
+
+
+def metadata_problem(metadata):
+    """What is wrong with a header's ``metadata``, or None: a JSON object whose ``class_names`` (if
+    any) are distinct names and whose ``input_range`` (if any) is two finite numbers, low below high."""
+    problem = header_problem(metadata, "metadata", dict)
+    if problem:
+        return problem
+    for key, check in (("class_names", class_names_problem), ("input_range", input_range_problem)):
+        if key in metadata and check(metadata[key]):
+            return f"metadata {key} {check(metadata[key])}"
+    return None
+
+
+def class_names_problem(names):
+    """Why ``names`` cannot name a model's outputs, or None: each must be a distinct, non-empty string."""
+    if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+        return f"{str(names)[:80]} is not a list of non-empty names"
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    return f"repeat {', '.join(repeated)}: each output needs its own name" if repeated else None
+
+
+def input_range_problem(bounds):
+    """Why ``bounds`` is not a pixel range, or None: two finite numbers, the first below the second."""
+    if not (isinstance(bounds, (list, tuple)) and len(bounds) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in bounds)
+            and bounds[0] < bounds[1]):
+        return f"is {str(bounds)[:80]}, not two finite numbers LOW,HIGH with LOW below HIGH"
+    return None
+
+
 def _build(archive, header, shapes):
     """The model of ``header``, each weight checked against the file's arrays before it is made,
     so a small file cannot declare a huge model; a config that cannot be built is the file's fault."""
@@ -109,5 +149,5 @@ def _build(archive, header, shapes):
             return layer_from_config(header["model"])
     except FileFormatError:
         raise
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError, ArithmeticError, RecursionError) as e:
+    except BAD_CONFIG_ERRORS as e:
         raise archive.error(f"its model config cannot be built ({type(e).__name__}: {e})") from e

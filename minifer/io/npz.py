@@ -5,11 +5,14 @@ of zeros. Here every member's header (shape, dtype) is read first, without its d
 reader can check names and shapes against what it expects and then read only what it
 needs. A member must also be able to hold what its header declares: a stored member its
 bytes, a deflated one at most ``MAX_DEFLATE_RATIO`` times its compressed size (zlib's
-limit), so what a file makes us allocate is bounded by its size on disk.
+limit), so what a file makes us allocate is bounded by its size on disk. Other compression
+methods (bzip2, LZMA: a few KB can inflate to gigabytes in one step) and encrypted members
+are refused: NumPy and Keras write neither.
 """
 import copy
-import lzma
 import math
+import os
+import stat
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -18,13 +21,38 @@ from numpy.lib import format as npy
 
 NUMERIC_KINDS = "biuf"  # bool, integers, floats: what model files hold (never objects, so never pickle)
 MAX_DEFLATE_RATIO = 1032  # zlib never inflates one byte into more than about 1032
+_EXPANSION = {zipfile.ZIP_STORED: 1, zipfile.ZIP_DEFLATED: MAX_DEFLATE_RATIO}  # the methods NumPy and Keras write
 # what zipfile and numpy raise for a damaged, encrypted or foreign archive or member
 _READ_ERRORS = (zipfile.BadZipFile, OSError, EOFError, ValueError, SyntaxError, RuntimeError,
-                NotImplementedError, zlib.error, lzma.LZMAError)
+                NotImplementedError, zlib.error)
 
 
 class FileFormatError(ValueError):
     """A file that is not what it should be; the message names the file and what was expected."""
+
+
+def regular_file(path):
+    """``path``, if it is a regular file: a FIFO, a device or a folder is refused before it is opened
+    (opening a FIFO blocks; ``/dev/zero`` never ends). A missing path raises FileNotFoundError."""
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise FileFormatError(f"{path}: is not a regular file (a folder, FIFO or device?)")
+    return path
+
+
+def member_problem(info, limit=None):
+    """Why the zip member ``info`` cannot be read within bounds, or None: encrypted, compressed
+    with a method other than stored or deflated, or declaring more bytes than its compressed
+    bytes can hold (or than ``limit``). ``zipfile`` never returns more than the declared size."""
+    if info.flag_bits & 0x1:
+        return "is encrypted"
+    if info.compress_type not in _EXPANSION:
+        return (f"is compressed with zip method {info.compress_type}; minifer reads stored or deflated "
+                "members, what NumPy and Keras write")
+    if info.file_size > info.compress_size * _EXPANSION[info.compress_type]:
+        return f"declares {info.file_size} bytes, more than its {info.compress_size} compressed bytes can hold"
+    if limit is not None and info.file_size > limit:
+        return f"declares {info.file_size} bytes, more than the {limit} allowed"
+    return None
 
 
 class NpzFile(Mapping):
@@ -37,8 +65,8 @@ class NpzFile(Mapping):
 
     def __enter__(self):
         try:
-            self._zip = zipfile.ZipFile(self.path)
-        except FileNotFoundError:
+            self._zip = zipfile.ZipFile(regular_file(self.path))
+        except (FileNotFoundError, FileFormatError):
             raise  # already names the path
         except _READ_ERRORS as e:
             raise self.error(f"is not a readable .npz ({e})") from e
@@ -59,6 +87,9 @@ class NpzFile(Mapping):
 
     def _check_header(self, info):
         name = info.filename[:-4] if info.filename.endswith(".npy") else None
+        problem = member_problem(info)
+        if problem:
+            raise self.error(f"member {info.filename!r} {problem}")
         try:
             with self._zip.open(info) as f:
                 version = npy.read_magic(f)
@@ -73,8 +104,7 @@ class NpzFile(Mapping):
             raise self.error(f"member {info.filename!r} is not a plain .npy array of the kinds "
                              f"{self.kinds!r} (it is {dtype})")
         declared = offset + math.prod(shape) * dtype.itemsize
-        stored = info.compress_size * (1 if info.compress_type == zipfile.ZIP_STORED else MAX_DEFLATE_RATIO)
-        if declared > min(info.file_size, stored + offset):
+        if declared > info.file_size:
             raise self.error(f"member {name!r} declares shape {shape} ({declared} bytes) but holds "
                              f"{info.file_size} bytes ({info.compress_size} compressed)")
         self.shapes[name], self.dtypes[name] = tuple(shape), dtype

@@ -5,6 +5,7 @@ from .atomic import atomic_save_npz, npz_path
 from .keras_files import file_kind, load_keras_weights, save_keras_weights
 from .kinds import KINDS, check_kind
 from .npz import NpzFile
+from .values import weight_values
 
 
 def weight_arrays(model):
@@ -18,7 +19,15 @@ def weight_arrays(model):
 
 
 def assign_weights(model, arrays, source):
-    """Set every weight from ``arrays`` by name; if anything differs, change nothing and say what."""
+    """Set every weight from ``arrays`` by name; if anything differs or any value is not a finite real
+    number in its weight's dtype (``values.py``), change nothing and say what."""
+    for weight, value in fitted_values(model, arrays, source):
+        weight.assign(value)
+
+
+def fitted_values(model, arrays, source):
+    """``[(weight, value)]`` for every weight of ``model`` from ``arrays`` by name, all read and checked
+    (names, shapes, values), nothing set; a ValueError naming ``source`` says everything that differs."""
     weights = {w.name: w for w in model.weights}
     missing = sorted(set(weights) - set(arrays))
     unexpected = sorted(set(arrays) - set(weights))
@@ -30,8 +39,10 @@ def assign_weights(model, arrays, source):
                  ("shape mismatches", mismatched)) if items]
     if problems:
         raise ValueError(f"weights in {source} do not fit model '{model.name}': " + "; ".join(problems))
-    for name, weight in weights.items():
-        weight.assign(arrays[name])
+    values, problems = weight_values((weight, arrays[name]) for name, weight in weights.items())  # all read first
+    if problems:
+        raise ValueError(f"weights in {source} cannot be loaded: " + "; ".join(problems))
+    return list(zip(weights.values(), values))
 
 
 def save_weights(model, path):

@@ -174,9 +174,7 @@ class ModelCheckpoint(Callback):
 
     def on_train_interrupted(self, epoch, batch):
         if self.resumable and not self.save_best_only:  # the "last" checkpoint doubles as the resume point
-            path = self.filepath.format(epoch=epoch + 1)
-            self.run.save_checkpoint(path)
-            print(f"Saved a resumable checkpoint to {path}")
+            self.run.save_checkpoint(self.filepath.format(epoch=epoch + 1))  # fit says where
 
     def state_dict(self):
         return self.tracker.state_dict()

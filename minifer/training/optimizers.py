@@ -21,7 +21,11 @@ class Optimizer:
     def __init__(self, learning_rate, clipnorm=None, clipvalue=None):
         if clipnorm is not None and clipvalue is not None:
             raise ValueError("give clipnorm or clipvalue, not both (Keras refuses both too)")
-        self._learning_rate = learning_rate if isinstance(learning_rate, LearningRateSchedule) else float(learning_rate)
+        for name, value in (("clipnorm", clipnorm), ("clipvalue", clipvalue)):
+            if value is not None:
+                _number(name, value, low=0, open_low=True)
+        self._learning_rate = learning_rate if isinstance(learning_rate, LearningRateSchedule) else \
+            _number("the learning rate", learning_rate, low=0)
         self.clipnorm, self.clipvalue = clipnorm, clipvalue
         self.iterations = 0
         self.slots = {}  # per-parameter state, keyed by the parameter's name
@@ -37,7 +41,7 @@ class Optimizer:
         if isinstance(self._learning_rate, LearningRateSchedule):
             raise TypeError(f"this optimizer's learning rate is a {type(self._learning_rate).__name__} schedule, "
                             "which cannot be set (Keras refuses too); use a number to change it during training")
-        self._learning_rate = float(value)
+        self._learning_rate = _number("the learning rate", value, low=0)
 
     def step(self, params):
         """Apply one update to every parameter that has a gradient."""
@@ -81,9 +85,9 @@ class Optimizer:
 
     def state_dict(self):
         """Everything a checkpoint needs to resume exactly: step count, a set rate (a schedule's
-        follows from the step count) and slot arrays."""
+        follows from the step count) and slot arrays; the class, so that another optimizer refuses it."""
         fixed = None if isinstance(self._learning_rate, LearningRateSchedule) else self._learning_rate
-        return {"iterations": self.iterations, "learning_rate": fixed,
+        return {"class": type(self).__name__, "iterations": self.iterations, "learning_rate": fixed,
                 "slots": {f"{p}|{s}": to_numpy(a).copy() for (p, s), a in self.slots.items()}}  # a snapshot
 
     def load_state_dict(self, state):
@@ -104,10 +108,22 @@ class Optimizer:
         raise NotImplementedError
 
 
+def _number(name, value, low, high=math.inf, open_low=False):
+    """``value`` as a float if it is a finite number from ``low`` (excluded with ``open_low``) to ``high``;
+    a negative or NaN rate would train backwards or poison every weight at the first step."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, numpy.number)):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    value = float(value)
+    if not (low < value if open_low else low <= value) or not value <= high or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number {'above' if open_low else 'from'} {low:g}"
+                         f"{'' if high == math.inf else f' to {high:g}'}, got {value!r}")
+    return value
+
+
 class SGD(Optimizer):
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **clipping):
         super().__init__(learning_rate, **clipping)
-        self.momentum, self.nesterov = float(momentum), nesterov
+        self.momentum, self.nesterov = _number("momentum", momentum, low=0, high=1), nesterov
 
     def update(self, p, g, lr):
         if self.momentum == 0:

@@ -5,10 +5,13 @@ the generator its dropout masks come from. ``ModelCheckpoint`` saves the run thr
 ``save_checkpoint``; ``fit(resume=path)`` restores one, and with the data source's
 (seed, epoch) stream the resumed run continues bit for bit.
 """
+import copy
+
 import numpy
 
+from ..io.config import BAD_CONFIG_ERRORS
 from .callbacks import Callback
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import read_checkpoint, save_checkpoint
 
 
 class History(Callback):
@@ -37,6 +40,7 @@ class TrainingRun:
         self.rng = numpy.random.default_rng(seed)  # dropout masks: never the global generator
         self.epoch, self.batch = 0, 0  # the next batch to train
         self.running = (0.0, [], 0)  # this epoch's loss sum, metric sums and samples so far
+        self.last_saved = None  # the path of the last checkpoint written
         for cb in self.callbacks:
             cb.set_run(self)
 
@@ -51,26 +55,56 @@ class TrainingRun:
                  "callbacks": [{"class": type(cb).__name__, "state": cb.state_dict()} for cb in self.callbacks]}
         arrays = {f"callbacks/{i}/{k}": a for i, cb in enumerate(self.callbacks) for k, a in cb.arrays().items()}
         save_checkpoint(path, self.model, self.model.optimizer, state, arrays)
+        self.last_saved = path
 
     def restore(self, path):
-        """Load a checkpoint written by ``save_checkpoint`` into the model, its optimizer and this run."""
-        state, arrays = load_checkpoint(path, self.model, self.model.optimizer)
-        saved = state["callbacks"]
-        for i, cb in enumerate(self.callbacks):
-            entry = saved[i] if i < len(saved) else None
-            if entry is None or entry["class"] != type(cb).__name__:
-                if cb.state_dict():
-                    raise ValueError(f"checkpoint {path} was written with callbacks {[c['class'] for c in saved]}; "
-                                     f"this fit has {[type(c).__name__ for c in self.callbacks]}: pass the same ones")
-                continue
-            cb.load_state_dict(entry["state"])
-            prefix = f"callbacks/{i}/"
-            cb.load_arrays({k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)})
-        self.rng.bit_generator.state = state["random"]
+        """Load a checkpoint written by ``save_checkpoint`` into the model, its optimizer and this run:
+        everything is checked first (the file's form, the weights, the optimizer's class and slots, the
+        callbacks), and if applying still fails, everything is put back as it was."""
+        checkpoint = read_checkpoint(path)
+        values, optimizer_state = checkpoint.fitted(self.model, self.model.optimizer)
+        saved = checkpoint.state["callbacks"]
+        entries = [saved[i] if i < len(saved) and saved[i]["class"] == type(cb).__name__ else None
+                   for i, cb in enumerate(self.callbacks)]
+        if any(entry is None and cb.state_dict() for entry, cb in zip(entries, self.callbacks)):
+            raise ValueError(f"checkpoint {path} was written with callbacks {[c['class'] for c in saved]}; "
+                             f"this fit has {[type(c).__name__ for c in self.callbacks]}: pass the same ones")
+        before = self._snapshot()
+        try:
+            for weight, value in values:
+                weight.assign(value)
+            self.model.optimizer.load_state_dict(optimizer_state)
+            for i, (cb, entry) in enumerate(zip(self.callbacks, entries)):
+                if entry is not None:
+                    cb.load_state_dict(entry["state"])
+                    prefix = f"callbacks/{i}/"
+                    cb.load_arrays({k[len(prefix):]: v for k, v in checkpoint.arrays.items() if k.startswith(prefix)})
+            self._set_generators(checkpoint.state["random"], checkpoint.state.get("layer_random", {}))
+            self.advance(checkpoint.state["epoch"], checkpoint.state["batch"], tuple(checkpoint.state["running"]))
+        except BAD_CONFIG_ERRORS as e:  # a callback's state of the wrong form
+            self._restore(before)
+            raise checkpoint.error(f"its training state cannot be applied ({type(e).__name__}: {e})") from None
+
+    def _set_generators(self, run, layers):
+        self.rng.bit_generator.state = run
         for layer in _seeded(self.model):  # a Dropout(seed=...) draws from a generator of its own
-            if layer.name in state.get("layer_random", {}):
-                layer.rng.bit_generator.state = state["layer_random"][layer.name]
-        self.advance(state["epoch"], state["batch"], tuple(state["running"]))
+            if layer.name in layers:
+                layer.rng.bit_generator.state = layers[layer.name]
+
+    def _snapshot(self):
+        """Everything ``restore`` changes, to put back if it fails halfway."""
+        return (self.model._snapshot(), [(copy.deepcopy(cb.state_dict()), cb.arrays()) for cb in self.callbacks],
+                self.rng.bit_generator.state, {layer.name: layer.rng.bit_generator.state for layer in _seeded(self.model)},
+                (self.epoch, self.batch, self.running))
+
+    def _restore(self, snapshot):
+        model, callbacks, run, layers, position = snapshot
+        self.model._restore(model)
+        for cb, (state, arrays) in zip(self.callbacks, callbacks):
+            cb.load_state_dict(state)
+            cb.load_arrays(arrays)
+        self._set_generators(run, layers)
+        self.advance(*position)
 
 
 def _seeded(layer):

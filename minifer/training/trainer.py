@@ -20,8 +20,10 @@ from .. import random
 from ..autograd import no_grad
 from ..backend import get_xp, to_numpy
 from .adapters import PRECISE_BN_IMAGES, adapt, unpack
+from .arguments import check_fit_arguments
 from .evaluation import Evaluator, format_logs, progress, verbosity, write_line
 from .run import TrainingRun
+from .source import BatchSource
 from .structure import leaves, length, take
 
 
@@ -78,11 +80,14 @@ class Trainer(Evaluator):
         self.optimizer.restore(state)
 
     def _non_finite_weights(self):
-        """'' if every weight is finite, else which are not (one device sync, not one per weight)."""
-        weights = self.weights
-        xp = get_xp(weights[0].data) if weights else numpy
-        flags = to_numpy(xp.stack([xp.isfinite(w.data).all() for w in weights])) if weights else []
-        bad = [w.name for w, ok in zip(weights, flags) if not ok]
+        """'' if every weight and optimizer slot (Adam's ``v`` overflows while the weights stay finite)
+        is finite, else which are not (one device sync, not one per array)."""
+        named = [(w.name, w.data) for w in self.weights]
+        if self.optimizer is not None:
+            named += [(f"optimizer slot {name}|{slot}", a) for (name, slot), a in self.optimizer.slots.items()]
+        xp = get_xp(named[0][1]) if named else numpy
+        flags = to_numpy(xp.stack([xp.isfinite(a).all() for _, a in named])) if named else []
+        bad = [name for (name, _), ok in zip(named, flags) if not ok]
         return f"the update made {', '.join(bad[:3])}{' and others' if len(bad) > 3 else ''} non-finite" if bad else ""
 
     def recompute_batchnorm(self, x, max_images=PRECISE_BN_IMAGES, batch_size=256):
@@ -122,6 +127,12 @@ class Trainer(Evaluator):
         """
         self._require_compiled("fit")
         verbose = verbosity(verbose)
+        check_fit_arguments(batch_size, epochs, initial_epoch, steps_per_epoch, validation_steps,
+                            validation_batch_size, validation_freq, class_weight, sample_weight)
+        if resume is not None and _streamed(x):
+            warnings.warn("resuming from a generator is not exact: a generator cannot be read again from the start, "
+                          "so the resumed run trains on the batches it gives from now on; give arrays, a "
+                          "BatchSource or a Sequence for an exact resume", stacklevel=2)
         if validation_split and validation_data is None:
             x, y, sample_weight, validation_data = _split(x, y, sample_weight, validation_split)
         source = adapt(x, y, sample_weight, batch_size, shuffle, seed, class_weight, augmenter, steps_per_epoch)
@@ -159,7 +170,7 @@ class Trainer(Evaluator):
                     cb.on_epoch_end(epoch, logs)
                 if verbose:
                     write_line(f"Epoch {epoch + 1}/{epochs} - {logs['time']:.1f}s - {format_logs(logs)}")
-                if interrupt.requested and epoch + 1 < epochs:  # Ctrl-C after the last batch or in validation
+                if interrupt.requested:  # Ctrl-C after the last batch, in validation or in a checkpoint's write
                     self.interrupted = True
                     _interrupted(run, epoch, None)
                     break
@@ -225,6 +236,12 @@ def _split(x, y, sample_weight, fraction):
     return take(x, head), take(y, head), weights[0], (take(x, tail), take(y, tail), weights[1])
 
 
+def _streamed(x):
+    """Whether ``fit`` reads ``x`` as a stream (a generator or iterator), which no resume can replay."""
+    return not (isinstance(x, BatchSource) or hasattr(x, "shape") or isinstance(x, (list, tuple, dict))
+                or (hasattr(x, "__getitem__") and hasattr(x, "__len__")))
+
+
 def _validation_due(epoch, freq):
     """Keras's validation_freq: every ``freq`` epochs, or the (1-based) epochs listed."""
     return (epoch + 1) % freq == 0 if isinstance(freq, int) else epoch + 1 in freq
@@ -254,8 +271,12 @@ class _StopOnInterrupt:
 
 def _interrupted(run, epoch, batch):
     """Tell the callbacks (a resumable checkpoint is written there) and the user that Ctrl-C stopped
-    training after ``batch`` of ``epoch`` (None: after the whole epoch)."""
+    training after ``batch`` of ``epoch`` (None: after the whole epoch), and where it can resume from
+    (a script prints its own command for that; ``fit(resume=path)`` is how Python resumes)."""
+    run.last_saved = None
     for cb in run.callbacks:
         cb.on_train_interrupted(epoch, batch)
     where = f"epoch {epoch + 1}" + ("" if batch is None else f", batch {batch + 1}")
-    write_line(f"Interrupted after {where}; resume with resume=<checkpoint>.")
+    saved = (f"saved a resumable checkpoint to {run.last_saved}" if run.last_saved else
+             "no resumable checkpoint was written (ModelCheckpoint(path, resumable=True) writes one)")
+    write_line(f"Interrupted after {where}; {saved}.")

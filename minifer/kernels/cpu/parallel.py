@@ -20,6 +20,7 @@ on the whole range and OpenBLAS is left as configured.
 import contextlib
 import ctypes
 import functools
+import numbers
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -78,21 +79,21 @@ def _split_threads():
 def set_num_threads(n):
     """Use ``n`` threads in minifer's CPU kernels from the next kernel call on (1: serial)."""
     global _threads, _pool
-    if int(n) < 1:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"the thread count must be a whole number, got {n!r}")
+    if n < 1:
         raise ValueError(f"the thread count must be at least 1, got {n}")
     with _pool_lock:
-        if _pool is not None:
-            _pool.shutdown(wait=True)
-            _pool = None
+        _pool = None  # the next split makes a new pool (see _get_pool)
         _threads = int(n)
 
 
 def _get_pool(threads):
+    """The pool for ``threads``; one of another size is replaced, never shut down: a thread may be
+    submitting to it right now, and its idle threads end when the last user lets it go."""
     global _pool
     with _pool_lock:
         if _pool is None or _pool._max_workers != threads - 1:
-            if _pool is not None:
-                _pool.shutdown(wait=True)
             _pool = ThreadPoolExecutor(threads - 1, thread_name_prefix="minifer")
         return _pool
 
