@@ -83,15 +83,38 @@ def _add_to_sums(sums, moving_mean, moving_variance, mean, var, count):
 
 
 @contextlib.contextmanager
-def population_statistics():
+def population_statistics(statistics=(), reduce=None):
     """Training-mode batch norms inside the block collect their inputs' exact per-channel mean and
-    variance (in float64) instead of moving; the moving statistics are set to them on leaving."""
+    variance (in float64) instead of moving; the moving statistics are set to them on leaving.
+
+    ``reduce`` sums what several processes collected (their images together are the population):
+    it is given one float64 vector of every (count, sums, sums of squares) and returns the total.
+    Every process then needs the same entries in the same order: ``statistics`` lists the
+    (moving mean, moving variance) pairs up front, so a process that saw no image still takes part."""
     previous, _local.sums = getattr(_local, "sums", None), {}
+    for moving_mean, moving_variance in statistics:
+        c = moving_mean.shape[-1]
+        _local.sums[id(moving_mean)] = [moving_mean, moving_variance, 0, numpy.zeros(c), numpy.zeros(c)]
     try:
         yield
-        for moving_mean, moving_variance, count, total, squares in _local.sums.values():
-            mean = total / count
-            moving_mean.assign(mean)
-            moving_variance.assign(numpy.maximum(squares / count - mean * mean, 0.0))
+        entries = list(_local.sums.values())
+        if reduce is not None:
+            _reduced(entries, reduce)
+        for moving_mean, moving_variance, count, total, squares in entries:
+            if count:
+                mean = total / count
+                moving_mean.assign(mean)
+                moving_variance.assign(numpy.maximum(squares / count - mean * mean, 0.0))
     finally:
         _local.sums = previous
+
+
+def _reduced(entries, reduce):
+    """``entries`` with their counts and sums replaced by ``reduce``'s totals, in one call."""
+    flat = reduce(numpy.concatenate([numpy.concatenate([[e[2]], e[3], e[4]]).astype(numpy.float64)
+                                     for e in entries]))
+    offset = 0
+    for e in entries:
+        c = len(e[3])
+        e[2], e[3], e[4] = flat[offset], flat[offset + 1:offset + 1 + c], flat[offset + 1 + c:offset + 1 + 2 * c]
+        offset += 1 + 2 * c

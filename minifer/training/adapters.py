@@ -1,6 +1,8 @@
 """Every kind of input ``fit``, ``evaluate`` and ``predict`` take, adapted to one shape: a source
-whose ``epoch(e)`` yields ``(x, y, sample_weight)`` batches and whose ``steps()`` counts them
-(None where a generator cannot say).
+whose ``epoch(e, done, comm)`` yields this process's ``(x, y, sample_weight)`` batch of each
+step after ``done`` = (steps, samples) of the epoch, and whose ``steps(processes)`` counts the
+steps (None where a generator cannot say). Arrays resume from the sample (on any number of
+processes), the others from the step.
 
 Arrays go through ``BatchSource`` (shuffling, augmentation, class weights, exact resumption);
 a Keras ``Sequence``/``PyDataset`` (``__len__`` and ``__getitem__`` returning batches) is read
@@ -11,6 +13,7 @@ import itertools
 
 import numpy
 
+from .distribute import SOLO, DistributedError
 from .source import BatchSource
 from .structure import leaves, length, take
 
@@ -73,10 +76,10 @@ class _Unlabelled:
     def __init__(self, x, batch_size):
         self.x, self.batch_size = x, batch_size
 
-    def steps(self):
+    def steps(self, processes=1):
         return max(-(-length(self.x) // self.batch_size), 1)
 
-    def epoch(self, e):
+    def epoch(self, e, done=(0, 0), comm=SOLO):
         n = length(self.x)
         for s in range(0, max(n, 1), self.batch_size):  # no images: one empty batch, so outputs keep their shape
             yield take(self.x, numpy.arange(s, min(s + self.batch_size, n))), None, None
@@ -88,14 +91,17 @@ class _Indexed:
     def __init__(self, sequence, shuffle, seed):
         self.sequence, self.shuffle, self.seed = sequence, shuffle, seed
 
-    def steps(self):
-        return len(self.sequence)
+    def steps(self, processes=1):
+        return -(-len(self.sequence) // processes)
 
-    def epoch(self, e):
+    def epoch(self, e, done=(0, 0), comm=SOLO):
+        """Step k gives process r the Sequence's batch k * size + r of the epoch's order (None past
+        its end, in the last step)."""
         n = len(self.sequence)
-        order = numpy.random.default_rng([self.seed, e]).permutation(n) if self.shuffle else range(n)
-        for i in order:
-            yield unpack(self.sequence[int(i)])
+        order = numpy.random.default_rng([self.seed, e]).permutation(n) if self.shuffle else numpy.arange(n)
+        for first in range(done[0] * comm.size, n, comm.size):
+            mine = first + comm.rank
+            yield unpack(self.sequence[int(order[mine])]) if mine < n else (None, None, None)
         if hasattr(self.sequence, "on_epoch_end"):
             self.sequence.on_epoch_end()
 
@@ -109,12 +115,15 @@ class _Stream:
     def __init__(self, iterable):
         self.iterator, self.seen = iter(iterable), []
 
-    def steps(self):
+    def steps(self, processes=1):
         return None
 
-    def epoch(self, e):
+    def epoch(self, e, done=(0, 0), comm=SOLO):
+        if comm.size > 1:
+            raise DistributedError("a generator cannot be shared out between processes: give fit arrays, a "
+                                   "BatchSource or a Sequence to train on several")
         self.seen, kept = [], 0  # this epoch's first batches: a generator cannot be read twice
-        for item in self.iterator:
+        for item in itertools.islice(self.iterator, done[0], None):
             batch = unpack(item)
             if kept < PRECISE_BN_IMAGES:
                 self.seen.append(batch)
@@ -131,12 +140,12 @@ class _Limited:
     def __init__(self, source, steps):
         self.source, self.limit = source, int(steps)
 
-    def steps(self):
-        inner = self.source.steps()
+    def steps(self, processes=1):
+        inner = self.source.steps(processes)
         return self.limit if inner is None else min(inner, self.limit)
 
-    def epoch(self, e):
-        return itertools.islice(self.source.epoch(e), self.limit)
+    def epoch(self, e, done=(0, 0), comm=SOLO):
+        return itertools.islice(self.source.epoch(e, done, comm), max(self.limit - done[0], 0))
 
     def images(self, n):
         return self.source.images(n)

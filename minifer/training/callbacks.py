@@ -76,7 +76,7 @@ class ReduceLROnPlateau(_Monitor):
             optimizer = self.model.optimizer
             if self.wait >= self.patience and optimizer.learning_rate > self.min_lr:
                 new = max(optimizer.learning_rate * self.factor, self.min_lr)
-                if self.verbose:
+                if self.verbose and self.writes:
                     print(f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new:.3g}.")
                 optimizer.learning_rate = new
                 self.cooldown_left, self.wait = self.cooldown, 0
@@ -111,12 +111,12 @@ class EarlyStopping(_Monitor):
         if self.wait >= self.patience:
             self.stopped_epoch = epoch
             self.model.stop_training = True
-            if self.verbose:
+            if self.verbose and self.writes:
                 print(f"Epoch {epoch + 1}: early stopping ({self.monitor} has not improved for {self.wait} epochs).")
 
     def on_train_end(self, logs=None):
         if self.restore_best_weights and self.best_weights is not None:
-            if self.verbose:
+            if self.verbose and self.writes:
                 print(f"Restoring the weights of epoch {self.best_epoch + 1} (best {self.monitor}).")
             self.model.set_weights(self.best_weights)
 
@@ -160,11 +160,13 @@ class ModelCheckpoint(Callback):
                 return
             self.tracker.best = value
         self._write(self.filepath.format(epoch=epoch + 1, **(logs or {})))
-        if self.verbose:
+        if self.verbose and self.writes:
             print(f"Epoch {epoch + 1}: saved {'a resumable checkpoint' if self.resumable else 'the model'} "
                   f"to {self.filepath.format(epoch=epoch + 1, **(logs or {}))}")
 
     def _write(self, path):
+        if not self.writes:
+            return
         if self.resumable:
             self.run.save_checkpoint(path)
         elif self.save_weights_only:
@@ -190,6 +192,8 @@ class CSVLogger(Callback):
         self.path = str(path)
 
     def on_epoch_end(self, epoch, logs=None):
+        if not self.writes:
+            return
         history = self.run.history.history
         keys = list(history)
         buffer = io.StringIO()

@@ -133,7 +133,10 @@ def _state_problem(state):
     layers = state.get("layer_random", {})
     if not isinstance(layers, dict):
         return f"layer_random is {str(layers)[:80]}, not an object"
-    for name, generator in [("random", state.get("random")), *layers.items()]:
+    if not _count(state.get("processes", 1)) or state.get("processes", 1) < 1:
+        return f"processes is {state.get('processes')!r}, not a whole number of at least 1"
+    older = [("random", state["random"])] if "random" in state else []  # fit's own generator, before 2026-12
+    for name, generator in [*older, *layers.items()]:
         problem = _generator_problem(generator)
         if problem:
             return f"{name} {problem}"

@@ -11,7 +11,7 @@ import zlib
 
 import numpy
 
-from ..backend import to_numpy
+from ..backend import get_xp, to_numpy
 
 
 class DistributedError(RuntimeError):
@@ -65,3 +65,65 @@ def check_same_weights(comm, weights, when):
         differ = [r for r, s in enumerate(sums) if s != sums[0]]
         raise DistributedError(f"{when}: the weights of rank(s) {differ} differ from rank 0's (checksums "
                                f"{sums.tolist()}); every process must apply the same update")
+
+
+def reduce_step(comm, params, n, value, sums, stop, finite):
+    """One allreduce for a training step of several processes: every trainable weight's gradient,
+    times this process's sample count ``n``, in one flat buffer, followed by the count, the loss and
+    metric sums, the Ctrl-C and divergence flags and which weights have a gradient. Sets each
+    ``p.grad`` to the gradient of the mean loss over every process's samples (what one process
+    training on all of them computes) and returns the step's (mean loss, metric sums, samples,
+    stop, finite), the same on every process."""
+    xp = get_xp(params[0].data) if params else numpy
+    sizes = [p.size for p in params]
+    total = sum(sizes)
+    tail = [n, value * n, *sums, float(stop), float(not finite), *(float(p.grad is not None) for p in params)]
+    buffer = xp.zeros(total + len(tail), numpy.result_type(*[p.dtype for p in params]) if params else numpy.float64)
+    offset = 0
+    for p, size in zip(params, sizes):
+        if p.grad is not None and n:
+            buffer[offset:offset + size] = p.grad.reshape(-1)
+        offset += size
+    buffer[:total] *= n
+    buffer[total:] = xp.asarray(tail, dtype=buffer.dtype)
+    comm.allreduce(buffer)
+    back = to_numpy(buffer[total:]).astype(numpy.float64)
+    count, flags = back[0], back[len(tail) - len(params):]
+    offset = 0
+    for p, size, has in zip(params, sizes, flags):
+        p.grad = (buffer[offset:offset + size] / count).reshape(p.shape) if has and count else None
+        offset += size
+    m = len(sums)
+    return back[1] / max(count, 1), [float(v) for v in back[2:2 + m]], int(count), back[2 + m] > 0, back[3 + m] == 0
+
+
+def agree(comm, flag):
+    """Whether any process's ``flag`` is set: every process then takes the same branch."""
+    if comm.size == 1:
+        return bool(flag)
+    return bool(sum_in_order(comm, [float(bool(flag))])[0] > 0)
+
+
+def broadcast_weights(comm, weights):
+    """Every weight set to rank 0's, in one broadcast (at the start of a fit and after a resume)."""
+    if comm.size == 1 or not weights:
+        return
+    xp = get_xp(weights[0].data)
+    buffer = comm.broadcast(xp.concatenate([w.data.reshape(-1).astype(numpy.float64) for w in weights]))
+    offset = 0
+    for w in weights:
+        w.data = buffer[offset:offset + w.size].astype(w.dtype).reshape(w.shape)
+        offset += w.size
+
+
+def average(comm, tensors):
+    """Each of ``tensors`` set to its mean over the processes (per-process BatchNorm statistics kept
+    without precise BN), the same bits on every process."""
+    if comm.size == 1 or not tensors:
+        return
+    xp = get_xp(tensors[0].data)
+    buffer = comm.allreduce(xp.concatenate([t.data.reshape(-1).astype(numpy.float64) for t in tensors]))
+    offset = 0
+    for t in tensors:
+        t.data = (buffer[offset:offset + t.size] / comm.size).astype(t.dtype).reshape(t.shape)
+        offset += t.size

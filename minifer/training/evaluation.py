@@ -15,6 +15,7 @@ from ..backend import to_numpy
 from . import losses, optimizers
 from . import metrics as keras_metrics
 from .adapters import adapt
+from .distribute import SOLO
 from .structure import is_nested, length, ordered
 
 INFERENCE_BATCH_SIZE = 256  # evaluate/predict with batch_size=None: the results do not depend on it
@@ -156,23 +157,35 @@ class Evaluator:
 
     # -- whole data sets -----------------------------------------------------------
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
-                 return_dict=False):
+                 return_dict=False, distribute=None):
         """Loss (with L2 penalties) and metrics in inference mode, over arrays, a generator of
-        (x, y[, w]) batches or a Sequence; ``verbose``: 0 silent, 1 a progress bar, 2 one line."""
+        (x, y[, w]) batches or a Sequence; ``verbose``: 0 silent, 1 a progress bar, 2 one line.
+
+        With ``distribute`` (a communicator, as fit takes) the processes take turns at the batches
+        and add up every batch's figures in batch order, so each returns exactly what one process
+        evaluating alone returns (a generator must give every process the same batches)."""
         self._require_compiled("evaluate")
+        comm = distribute or SOLO
         source = adapt(x, y, sample_weight, batch_size or INFERENCE_BATCH_SIZE, steps=steps)
-        loss_sum, sums, seen = 0.0, [0.0] * (len(self.metrics_names) - 1), 0
         bar = progress(total=source.steps(), desc="evaluate", unit="batch", leave=False,
-                        disable=verbosity(verbose) != 1)
+                       disable=verbosity(verbose) != 1 or not comm.is_chief)
+        rows = []  # per batch: its index, loss * samples, the metric sums, samples
         with no_grad():
-            for xb, yb, wb in source.epoch(0):
-                loss, batch_sums = self._loss(xb, yb, wb, training=False)
-                loss_sum, seen = loss_sum + float(loss.data) * length(xb), seen + length(xb)
-                sums = [a + b for a, b in zip(sums, batch_sums)]
+            for b, (xb, yb, wb) in enumerate(source.epoch(0)):
+                if b % comm.size == comm.rank:
+                    loss, batch_sums = self._loss(xb, yb, wb, training=False)
+                    rows.append([b, float(loss.data) * length(xb), *batch_sums, length(xb)])
                 bar.update(1)
         bar.close()
-        logs = self._logs(loss_sum, sums, seen)
-        if verbosity(verbose):
+        width = len(self.metrics_names) + 2
+        mine = numpy.array(rows, numpy.float64).reshape(-1, width)
+        table = numpy.concatenate(comm.allgather(mine)) if comm.size > 1 else mine
+        loss_sum, sums, seen = 0.0, [0.0] * (width - 3), 0
+        for row in table[numpy.argsort(table[:, 0], kind="stable")]:  # one process's order and arithmetic
+            loss_sum, seen = loss_sum + row[1], seen + int(row[-1])
+            sums = [a + b for a, b in zip(sums, row[2:-1])]
+        logs = self._logs(loss_sum, [float(v) for v in sums], seen)
+        if verbosity(verbose) and comm.is_chief:
             write_line(format_logs(logs))
         return self._result(logs, return_dict)
 

@@ -19,6 +19,11 @@ class Callback:
         self.run = run
         self.set_model(run.model)
 
+    @property
+    def writes(self):
+        """Whether this process prints and writes files: the one process, or rank 0 of several."""
+        return self.run is None or self.run.comm.is_chief
+
     def on_train_begin(self, logs=None): pass
     def on_epoch_begin(self, epoch, logs=None): pass
     def on_train_batch_begin(self, batch, logs=None): pass
@@ -78,7 +83,7 @@ class LearningRateScheduler(Callback):
         if not isinstance(rate, (int, float)) or not math.isfinite(rate):
             raise ValueError(f"LearningRateScheduler's schedule must return a finite number, got {rate!r}")
         optimizer.learning_rate = rate
-        if self.verbose:
+        if self.verbose and self.writes:
             print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to {rate}.")
 
 
@@ -89,5 +94,6 @@ class TerminateOnNaN(Callback):
     def on_train_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(loss):
-            print(f"Batch {batch}: invalid loss, terminating training")
+            if self.writes:
+                print(f"Batch {batch}: invalid loss, terminating training")
             self.model.stop_training = True

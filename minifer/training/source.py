@@ -3,12 +3,14 @@
 Batches hold the arrays as given (uint8 pixels stay uint8): the model's inputs take them at its
 door, by the rule each input declares (``layers/input.py``), as at every other door.
 
-The random stream of epoch ``e`` is ``np.random.default_rng([seed, e])`` and nothing
-else, so a run resumed at epoch ``e`` sees exactly the batches (order and
-augmentation) an uninterrupted run would have seen, without saving RNG state.
+Epoch ``e``'s order comes from ``np.random.default_rng([seed, e])`` and each step's augmentation
+from a generator of its own position, and nothing else, so a run resumed anywhere sees exactly
+the batches (order and augmentation) an uninterrupted run would have seen, without saving RNG
+state, and the processes of a distributed run each take their share of one order.
 """
 import numpy as np
 
+from .distribute import SOLO
 from .structure import is_nested, length, map_leaves, take
 
 
@@ -93,9 +95,11 @@ class BatchSource:
         weights = per_class[classes].astype(np.float32)
         return weights if own is None else weights * own
 
-    def steps(self):
-        """Batches per epoch: every source ``fit`` reads offers ``steps()`` (training/adapters.py)."""
-        return len(self)
+    def steps(self, processes=1):
+        """Steps per epoch, each a batch from every one of ``processes``: every source ``fit`` reads
+        offers ``steps()`` (training/adapters.py)."""
+        full, rest = divmod(self.n, self.batch_size * processes)
+        return full + (1 if rest and not self.drop_last else 0)
 
     def images(self, n):
         """The training images precise BatchNorm re-estimates over: all of them
@@ -103,18 +107,23 @@ class BatchSource:
         return self.x
 
     def __len__(self):
-        full, rest = divmod(self.n, self.batch_size)
-        return full + (1 if rest and not self.drop_last else 0)
+        return self.steps()
 
-    def epoch(self, e):
-        """Yield the batches of epoch ``e`` (deterministic in ``(seed, e)``)."""
-        rng = np.random.default_rng([self.seed, e])
-        order = rng.permutation(self.n) if self.shuffle else np.arange(self.n)
-        for b in range(len(self)):
-            idx = order[b * self.batch_size:(b + 1) * self.batch_size]
+    def epoch(self, e, done=(0, 0), comm=SOLO):
+        """Yield this process's batch of each step of epoch ``e`` after ``done`` = (steps, samples):
+        from the sample ``done[1]`` of the epoch's order (deterministic in ``(seed, e)``) on. A step takes the next ``batch_size *
+        comm.size`` samples and gives each process a near-equal contiguous share (in a last step
+        with fewer samples than processes, some get none); the augmentation of a share draws from
+        ``(seed, e, the step's first sample, rank)``. So a run resumed at any sample, on any number
+        of processes, sees what an uninterrupted one would."""
+        order = np.random.default_rng([self.seed, e]).permutation(self.n) if self.shuffle else np.arange(self.n)
+        step = self.batch_size * comm.size
+        end = self.n - self.n % step if self.drop_last else self.n
+        for first in range(done[1], end, step):
+            idx = np.array_split(order[first:min(first + step, end)], comm.size)[comm.rank]
             xb = take(self.x, idx)
-            if self.augmenter is not None:
-                xb = self.augmenter(xb, rng)
+            if self.augmenter is not None and len(idx):
+                xb = self.augmenter(xb, np.random.default_rng([self.seed, e, first, comm.rank]))
             wb = None if self.sample_weights is None else self.sample_weights[idx]
             yield xb, take(self.y, idx), wb
 

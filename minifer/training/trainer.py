@@ -8,8 +8,6 @@ generator and dropout's from the run's own generator; a checkpoint stores the ru
 (``run.py``), so a resumed fit continues bit for bit.
 """
 import math
-import signal
-import threading
 import time
 import warnings
 
@@ -21,7 +19,9 @@ from ..autograd import no_grad
 from ..backend import get_xp, to_numpy
 from .adapters import PRECISE_BN_IMAGES, adapt, unpack
 from .arguments import check_fit_arguments
+from .distribute import SOLO, agree, average, broadcast_weights, check_same_weights, reduce_step, sum_in_order
 from .evaluation import Evaluator, format_logs, progress, verbosity, write_line
+from .interrupt import StopOnInterrupt, interrupted
 from .run import TrainingRun
 from .source import BatchSource
 from .structure import leaves, length, take
@@ -43,32 +43,43 @@ class Trainer(Evaluator):
         """One update; returns the batch's loss and metrics (computed in the forward pass before the
         update) shaped as ``evaluate``'s, as Keras does."""
         self._require_compiled("train_on_batch")
-        loss, sums = self._train_step(x, y, sample_weight)
+        loss, sums = self._train_step(x, y, sample_weight)[:2]
         return self._batch_result(loss, sums, x, return_dict)
 
-    def _train_step(self, x, y, sample_weight):
-        """One update; returns (loss, metric sums). A step that fails (a bad label, a loss or a
-        result in any weight or BatchNorm statistic that is not finite) is undone whole, so what
-        training keeps is always finite; a non-finite one raises TrainingDiverged."""
+    def _train_step(self, x, y, sample_weight, comm=SOLO, stop=False):
+        """One update; returns (mean loss, metric sums, samples, stop). A step that fails (a bad
+        label, a loss or a result in any weight, BatchNorm statistic or optimizer slot that is not
+        finite) is undone whole, so what training keeps is always finite; a non-finite one raises
+        TrainingDiverged. With several processes (``comm``) each trains on its share of the step's
+        samples (none, in a short last step) and one allreduce sums the gradients, the figures and
+        the flags, so every process applies the same update and agrees on stopping
+        (``distribute.reduce_step``)."""
         params = self.trainable_weights
         before = self._snapshot()
         try:
             self.optimizer.zero_grad(params)
-            loss, sums = self._loss(x, y, sample_weight, training=True)
-            value = float(loss.data)
-            if math.isfinite(value) and loss.requires_grad:
-                loss.backward()
+            n = 0 if x is None else length(x)
+            value, sums, differentiable = 0.0, [0.0] * (len(self.metrics_names) - 1), True
+            if n:
+                loss, sums = self._loss(x, y, sample_weight, training=True)
+                value, differentiable = float(loss.data), loss.requires_grad
+                if math.isfinite(value) and differentiable:
+                    loss.backward()
+            finite = math.isfinite(value)
+            if comm.size > 1:
+                value, sums, n, stop, finite = reduce_step(comm, params, n, value, sums, stop, finite)
+            if finite and differentiable:
                 self.optimizer.step(params)
-            elif math.isfinite(value):
+            elif finite:
                 warnings.warn(f"model '{self.name}' has no trainable weights: training changes only BatchNorm "
                               "statistics (Keras warns the same)", stacklevel=3)
-            problem = f"the loss became {value}" if not math.isfinite(value) else self._non_finite_weights()
+            problem = f"the loss became {value}" if not finite else self._non_finite_weights()
             if problem:
                 raise TrainingDiverged(problem)
         except BaseException:
             self._restore(before)
             raise
-        return value, sums
+        return value, sums, n, stop
 
     def _snapshot(self):
         return [w.data.copy() for w in self.weights], self.optimizer.snapshot()
@@ -90,17 +101,23 @@ class Trainer(Evaluator):
         bad = [name for (name, _), ok in zip(named, flags) if not ok]
         return f"the update made {', '.join(bad[:3])}{' and others' if len(bad) > 3 else ''} non-finite" if bad else ""
 
-    def recompute_batchnorm(self, x, max_images=PRECISE_BN_IMAGES, batch_size=256):
+    def recompute_batchnorm(self, x, max_images=PRECISE_BN_IMAGES, batch_size=256, distribute=None):
         """Set every BatchNormalization's moving statistics to the exact statistics of ``x`` (at most
         ``max_images`` of it, a fixed spread-out subset) under the current weights: one training-mode
-        forward pass without gradients, with dropout masks from a throwaway generator."""
+        forward pass without gradients, with dropout masks from a throwaway generator. With several
+        processes each takes its share of the subset and their sums are added, so every process
+        sets the statistics of the whole subset."""
+        comm = distribute or SOLO
         n = min(length(x), max_images)
         if n == 0:
             return
         chosen = numpy.sort(numpy.random.default_rng(0).permutation(length(x))[:n])
-        with no_grad(), F.population_statistics(), random.using(numpy.random.default_rng(0)):
-            for s in range(0, n, batch_size):
-                self(take(x, chosen[s:s + batch_size]), training=True)
+        mine = numpy.array_split(chosen, comm.size)[comm.rank]
+        moving = [(layer.moving_mean, layer.moving_variance) for layer in _with_statistics(self)]
+        reduce = None if comm.size == 1 else lambda totals: sum_in_order(comm, totals)
+        with no_grad(), F.population_statistics(moving, reduce), random.using(numpy.random.default_rng(0)):
+            for s in range(0, len(mine), batch_size):
+                self(take(x, mine[s:s + batch_size]), training=True)
         problem = self._non_finite_weights()
         if problem:
             raise TrainingDiverged(f"re-estimating the BatchNorm statistics: {problem}")
@@ -109,7 +126,7 @@ class Trainer(Evaluator):
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
             steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1, seed=0,
-            augmenter=None, resume=None, precise_bn=True):
+            augmenter=None, resume=None, precise_bn=True, distribute=None):
         """Train, with Keras's arguments; ``x`` is an image array (with labels ``y``), a
         ``BatchSource``, a generator of (x, y[, w]) batches or a Keras-style Sequence
         (``adapters.adapt`` turns each into the same batch source). ``verbose``: 0 silent,
@@ -124,9 +141,14 @@ class Trainer(Evaluator):
         (from generators of its own: the global ``minifer.random`` generator is left alone).
         ``resume`` is a checkpoint written by ``ModelCheckpoint`` (or by Ctrl-C): training
         continues from its epoch and batch exactly as if it had never stopped.
+
+        ``distribute``: a communicator from ``minifer.distributed.init()``; every process calls fit
+        alike, each step takes ``batch_size`` samples per process, and only rank 0 prints and writes
+        (docs/distributed.md).
         """
         self._require_compiled("fit")
-        verbose = verbosity(verbose)
+        comm = distribute or SOLO
+        verbose = verbosity(verbose) if comm.is_chief else 0
         check_fit_arguments(batch_size, epochs, initial_epoch, steps_per_epoch, validation_steps,
                             validation_batch_size, validation_freq, class_weight, sample_weight)
         if resume is not None and _streamed(x):
@@ -136,63 +158,78 @@ class Trainer(Evaluator):
         if validation_split and validation_data is None:
             x, y, sample_weight, validation_data = _split(x, y, sample_weight, validation_split)
         source = adapt(x, y, sample_weight, batch_size, shuffle, seed, class_weight, augmenter, steps_per_epoch)
-        run = TrainingRun(self, callbacks, seed)
+        run = TrainingRun(self, callbacks, seed, comm)
         self.history = run.history  # a resumed fit reloads the earlier epochs into it
         self.stop_training = self.interrupted = False
         if resume is not None:
-            run.restore(resume)
+            run.restore(resume, resumes_anywhere=isinstance(source, BatchSource))
         else:
             run.advance(initial_epoch, 0)
+        broadcast_weights(comm, self.weights)  # every process starts from rank 0's weights
         for cb in run.callbacks:
             cb.on_train_begin({})
-        start_epoch, start_batch = run.epoch, run.batch
-        with _StopOnInterrupt() as interrupt, random.using(run.rng):
+        start_epoch, start = run.epoch, (run.batch, run.running[2])
+        with StopOnInterrupt() as interrupt:
             for epoch in range(start_epoch, epochs):
                 for cb in run.callbacks:
                     cb.on_epoch_begin(epoch, {})
-                logs = self._train_epoch(run, source, epoch, epochs, start_batch if epoch == start_epoch else 0,
+                logs = self._train_epoch(run, source, epoch, epochs, start if epoch == start_epoch else (0, 0),
                                          interrupt, verbose)
                 if logs is None:  # interrupted: a resumable checkpoint has been written
                     self.interrupted = True
                     break
                 if not logs:  # a generator ran dry
                     break
-                if precise_bn:
-                    self.recompute_batchnorm(source.images(PRECISE_BN_IMAGES))
-                if validation_data is not None and _validation_due(epoch, validation_freq):
-                    vx, vy, vw = unpack(validation_data)
-                    val = self.evaluate(vx, vy, validation_batch_size, verbose=0, sample_weight=vw,
-                                        steps=validation_steps, return_dict=True)
-                    logs.update({f"val_{k}": v for k, v in val.items()})
-                logs["lr"] = self.optimizer.learning_rate
-                run.advance(epoch + 1, 0)
+                self._end_epoch(run, source, epoch, precise_bn, validation_data, validation_freq,
+                                validation_batch_size, validation_steps, logs)
                 for cb in run.callbacks:
                     cb.on_epoch_end(epoch, logs)
                 if verbose:
                     write_line(f"Epoch {epoch + 1}/{epochs} - {logs['time']:.1f}s - {format_logs(logs)}")
-                if interrupt.requested:  # Ctrl-C after the last batch, in validation or in a checkpoint's write
+                if agree(comm, interrupt.requested):  # Ctrl-C after the last batch, in validation or a checkpoint
                     self.interrupted = True
-                    _interrupted(run, epoch, None)
+                    interrupted(run, epoch, None)
                     break
-                if self.stop_training:
+                if agree(comm, self.stop_training):
                     break
         for cb in run.callbacks:
             cb.on_train_end({})
         return self.history
 
-    def _train_epoch(self, run, source, epoch, epochs, skip, interrupt, verbose):
-        """Train one epoch from batch ``skip``; its logs, None when interrupted, {} when the input ran dry."""
-        loss_sum, sums, seen = run.running if skip else (0.0, [0.0] * (len(self.metrics_names) - 1), 0)
-        bar = progress(total=source.steps(), initial=skip, desc=f"Epoch {epoch + 1}/{epochs}", unit="batch",
-                        leave=False, disable=verbose != 1)
+    def _end_epoch(self, run, source, epoch, precise_bn, validation_data, validation_freq, validation_batch_size,
+                   validation_steps, logs):
+        """BatchNorm statistics for the epoch's weights, validation, and (with several processes) the
+        check that every process holds the same weights; the run moves to the next epoch."""
+        comm = run.comm
+        if precise_bn:
+            self.recompute_batchnorm(source.images(PRECISE_BN_IMAGES), distribute=comm)
+        else:  # each process's moving averages saw its own batches: keep their mean everywhere
+            average(comm, [t for layer in _with_statistics(self) for t in (layer.moving_mean, layer.moving_variance)])
+        if validation_data is not None and _validation_due(epoch, validation_freq):
+            vx, vy, vw = unpack(validation_data)
+            val = self.evaluate(vx, vy, validation_batch_size, verbose=0, sample_weight=vw, steps=validation_steps,
+                                return_dict=True, distribute=comm)
+            logs.update({f"val_{k}": v for k, v in val.items()})
+        logs["lr"] = self.optimizer.learning_rate
+        if comm.size > 1:
+            check_same_weights(comm, self.weights, f"after epoch {epoch + 1}")
+        run.advance(epoch + 1, 0)
+
+    def _train_epoch(self, run, source, epoch, epochs, done, interrupt, verbose):
+        """Train one epoch after ``done`` = (steps, samples); its logs, None when interrupted, {} when
+        the input ran dry. Dropout masks come from a generator of the step's position (and the
+        process's rank), so a resumed run draws what an uninterrupted one would."""
+        comm = run.comm
+        loss_sum, sums, seen = run.running if done[0] else (0.0, [0.0] * (len(self.metrics_names) - 1), 0)
+        bar = progress(total=source.steps(comm.size), initial=done[0], desc=f"Epoch {epoch + 1}/{epochs}",
+                       unit="batch", leave=False, disable=verbose != 1)
         start = time.perf_counter()
-        for batch, (xb, yb, wb) in enumerate(source.epoch(epoch)):
-            if batch < skip:
-                continue
+        for batch, (xb, yb, wb) in enumerate(source.epoch(epoch, done, comm), start=done[0]):
             for cb in run.callbacks:
                 cb.on_train_batch_begin(batch, {})
             try:
-                value, batch_sums = self._train_step(xb, yb, wb)
+                with random.using(numpy.random.default_rng([run.seed, epoch, seen, comm.rank])):
+                    value, batch_sums, n, stop = self._train_step(xb, yb, wb, comm, interrupt.requested)
             except TrainingDiverged as error:
                 bar.close()
                 for cb in run.callbacks:  # a diverged step, as Keras would log it: TerminateOnNaN may stop quietly
@@ -202,7 +239,6 @@ class Trainer(Evaluator):
                 raise TrainingDiverged(
                     f"{error} at epoch {epoch + 1}, batch {batch + 1}; that update was undone, training stopped, "
                     "and the last checkpoint written (if any) was kept. Try a lower learning rate or weaker L2.") from None
-            n = length(xb)
             loss_sum, seen = loss_sum + value * n, seen + n
             sums = [a + b for a, b in zip(sums, batch_sums)]
             run.advance(epoch, batch + 1, (loss_sum, sums, seen))
@@ -211,9 +247,9 @@ class Trainer(Evaluator):
                 cb.on_train_batch_end(batch, logs)
             bar.update(1)
             bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()})
-            if interrupt.requested:
+            if stop or (comm.size == 1 and interrupt.requested):
                 bar.close()
-                _interrupted(run, epoch, batch)
+                interrupted(run, epoch, batch)
                 return None
         bar.close()
         if seen == 0:
@@ -247,36 +283,10 @@ def _validation_due(epoch, freq):
     return (epoch + 1) % freq == 0 if isinstance(freq, int) else epoch + 1 in freq
 
 
-class _StopOnInterrupt:
-    """Turn the first Ctrl-C into a request to stop after the current batch."""
-
-    requested = False
-
-    def __enter__(self):
-        self.previous = None
-        if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum, frame):
-        if self.requested:  # a second Ctrl-C stops at once
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __exit__(self, *exc):
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
-        return False
-
-
-def _interrupted(run, epoch, batch):
-    """Tell the callbacks (a resumable checkpoint is written there) and the user that Ctrl-C stopped
-    training after ``batch`` of ``epoch`` (None: after the whole epoch), and where it can resume from
-    (a script prints its own command for that; ``fit(resume=path)`` is how Python resumes)."""
-    run.last_saved = None
-    for cb in run.callbacks:
-        cb.on_train_interrupted(epoch, batch)
-    where = f"epoch {epoch + 1}" + ("" if batch is None else f", batch {batch + 1}")
-    saved = (f"saved a resumable checkpoint to {run.last_saved}" if run.last_saved else
-             "no resumable checkpoint was written (ModelCheckpoint(path, resumable=True) writes one)")
-    write_line(f"Interrupted after {where}; {saved}.")
+def _with_statistics(model):
+    """Every layer of ``model`` (nested models included) with moving statistics, in the model's order."""
+    found = []
+    for layer in model.layers:
+        found += _with_statistics(layer) if layer.sublayers() else (
+            [layer] if getattr(layer, "moving_variance", None) is not None else [])
+    return found
