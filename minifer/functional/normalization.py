@@ -98,7 +98,7 @@ def population_statistics(statistics=(), reduce=None):
     try:
         yield
         entries = list(_local.sums.values())
-        if reduce is not None:
+        if reduce is not None and entries:
             _reduced(entries, reduce)
         for moving_mean, moving_variance, count, total, squares in entries:
             if count:

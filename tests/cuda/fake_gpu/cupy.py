@@ -1,7 +1,8 @@
 """A stand-in for CuPy on a machine without a GPU, for one purpose: running tests/gpu here.
 
 Arrays are NumPy's; ``RawModule`` compiles minifer's .cu kernels with g++ through the harness
-(tests/cuda/harness.py); the runtime reports one device. So the GPU path's Python (set_device,
+(tests/cuda/harness.py); the runtime reports one device; ``cupyx.distributed``'s NCCL calls are
+made over MPI (fake_gpu/cupyx/distributed.py). So the GPU path's Python (set_device,
 Model.to, the CUDA kernel set, tests/gpu itself) runs end to end, and a test that would fail on
 a GPU for a Python reason fails here first. It proves nothing about CUDA itself: that is the
 GPU run's (docs/gpu.md).
@@ -54,6 +55,12 @@ class _Runtime:
 
 
 class _Device:
+    def __init__(self, index=0):
+        self.index = index
+
+    def use(self):
+        pass
+
     def synchronize(self):
         pass
 
