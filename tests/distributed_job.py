@@ -35,13 +35,16 @@ def model(batchnorm):
 
 
 class Events(minifer.callbacks.Callback):
-    """Records each step's global sample count; on the ``at``-th step of rank ``rank``, acts."""
+    """Records each step's global sample count; on the ``at``-th step of rank ``rank``, acts; after
+    the first step, rank 0 creates the file ``ready`` (a test waits for it before a Ctrl-C)."""
 
-    def __init__(self, at=None, rank=0, action=None):
-        self.at, self.rank, self.action, self.seen = at, rank, action, []
+    def __init__(self, at=None, rank=0, action=None, ready=None):
+        self.at, self.rank, self.action, self.ready, self.seen = at, rank, action, ready, []
 
     def on_train_batch_end(self, batch, logs=None):
         self.seen.append(self.run.running[2])
+        if self.ready and len(self.seen) == 1 and self.run.comm.is_chief:
+            open(self.ready, "w").close()
         if self.action and len(self.seen) == self.at and self.run.comm.rank == self.rank:
             self.action()
 
@@ -63,6 +66,7 @@ def main():
     parser.add_argument("--act", choices=sorted(ACTIONS))
     parser.add_argument("--at", type=int, default=3)
     parser.add_argument("--act-rank", type=int, default=0)
+    parser.add_argument("--ready")
     args = parser.parse_args()
     minifer.set_device(args.device)
     comm = minifer.distributed.init()
@@ -71,7 +75,7 @@ def main():
     vx, vy = data(70, seed=5)
     result = {}
     if args.scenario == "train":
-        events = Events(args.at, args.act_rank, ACTIONS[args.act] if args.act else None)
+        events = Events(args.at, args.act_rank, ACTIONS[args.act] if args.act else None, args.ready)
         callbacks = [events] + ([minifer.callbacks.ModelCheckpoint(args.checkpoint, resumable=True)]
                                 if args.checkpoint else [])
         m.fit(x, y, batch_size=args.batch_size, epochs=args.epochs, verbose=0, validation_data=(vx, vy),

@@ -19,12 +19,15 @@ JOB = os.path.join(HERE, "distributed_job.py")
 ROOT = os.path.dirname(HERE)
 
 
+MPIEXEC = shutil.which("mpiexec") or shutil.which("mpiexec", path=os.path.dirname(sys.executable))
+
+
 def mpi_missing():
     try:
         import mpi4py  # noqa: F401
     except ImportError:
         return "mpi4py is not installed (pip install -e \".[distributed]\")"
-    return None if shutil.which("mpiexec") else "no mpiexec on PATH (the mpich wheel provides one)"
+    return None if MPIEXEC else "no mpiexec on PATH or beside Python (the mpich wheel provides one)"
 
 
 needs_mpi = pytest.mark.skipif(mpi_missing() is not None, reason=str(mpi_missing()))
@@ -35,7 +38,7 @@ def run(out, *args, processes=1, timeout=120, extra_path=()):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([*extra_path, ROOT]), "MINIFER_NUM_THREADS": "1"}
     command = [sys.executable, JOB, *args[:1], str(out), *args[1:]]
     if processes > 1:
-        command = ["mpiexec", "-n", str(processes)] + command
+        command = [MPIEXEC, "-n", str(processes)] + command
     start = time.monotonic()
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
     return done.returncode, time.monotonic() - start, done.stderr
@@ -124,9 +127,13 @@ def test_a_process_that_dies_stops_every_process_quickly(tmp_path, act):
 @needs_mpi
 def test_ctrl_c_to_mpiexec_leaves_a_resumable_checkpoint_and_exits_130(tmp_path):
     env = {**os.environ, "PYTHONPATH": ROOT, "MINIFER_NUM_THREADS": "1"}
-    job = subprocess.Popen(["mpiexec", "-n", "2", sys.executable, JOB, "train", str(tmp_path), "--epochs", "5000",
-                            "--checkpoint", str(tmp_path / "last.npz")], env=env, stderr=subprocess.PIPE, text=True)
-    time.sleep(4)  # past start-up, inside fit
+    ready = tmp_path / "ready"
+    job = subprocess.Popen([MPIEXEC, "-n", "2", sys.executable, JOB, "train", str(tmp_path), "--epochs", "5000",
+                            "--checkpoint", str(tmp_path / "last.npz"), "--ready", str(ready)], env=env,
+                           stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not ready.exists() and time.monotonic() < deadline:  # inside fit, past its first step
+        time.sleep(0.1)
     job.send_signal(signal.SIGINT)
     _, err = job.communicate(timeout=60)
     assert job.returncode == 130, err
