@@ -106,24 +106,24 @@ def agree(comm, flag):
 
 def broadcast_weights(comm, weights):
     """Every weight set to rank 0's, in one broadcast (at the start of a fit and after a resume)."""
-    if comm.size == 1 or not weights:
-        return
-    xp = get_xp(weights[0].data)
-    buffer = comm.broadcast(xp.concatenate([w.data.reshape(-1).astype(numpy.float64) for w in weights]))
-    offset = 0
-    for w in weights:
-        w.data = buffer[offset:offset + w.size].astype(w.dtype).reshape(w.shape)
-        offset += w.size
+    if comm.size > 1 and weights:
+        _set_flat(weights, comm.broadcast(_flat(weights)))
 
 
 def average(comm, tensors):
     """Each of ``tensors`` set to its mean over the processes (per-process BatchNorm statistics kept
     without precise BN), the same bits on every process."""
-    if comm.size == 1 or not tensors:
-        return
-    xp = get_xp(tensors[0].data)
-    buffer = comm.allreduce(xp.concatenate([t.data.reshape(-1).astype(numpy.float64) for t in tensors]))
+    if comm.size > 1 and tensors:
+        _set_flat(tensors, comm.allreduce(_flat(tensors)) / comm.size)
+
+
+def _flat(tensors):
+    """The tensors' values in one float64 buffer on their device: one collective call for them all."""
+    return get_xp(tensors[0].data).concatenate([t.data.reshape(-1).astype(numpy.float64) for t in tensors])
+
+
+def _set_flat(tensors, buffer):
     offset = 0
     for t in tensors:
-        t.data = (buffer[offset:offset + t.size] / comm.size).astype(t.dtype).reshape(t.shape)
+        t.data = buffer[offset:offset + t.size].astype(t.dtype).reshape(t.shape)
         offset += t.size
