@@ -188,3 +188,13 @@ def test_init_outside_mpi_is_the_one_process_communicator(monkeypatch):
     monkeypatch.setenv("SLURM_NTASKS", "4")  # an sbatch script without srun: still one process
     assert minifer.distributed.init() is not None and minifer.distributed.init().size == 1
     assert SOLO.is_chief and SOLO.size == 1
+
+
+@needs_mpi
+def test_the_gpu_checks_nccl_step_runs_with_a_stand_in_cupy():
+    """benchmarks/gpu_nccl.py is what a GPU machine runs (gpu_check.sh): it must work before one is lent."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.path.join(HERE, "cuda", "fake_gpu"), ROOT]),
+           "MINIFER_NUM_THREADS": "1"}
+    done = subprocess.run([MPIEXEC, "-n", "2", sys.executable, os.path.join(ROOT, "benchmarks", "gpu_nccl.py")],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.count("allreduce ok") == 2, done.stdout + done.stderr

@@ -56,7 +56,7 @@ class _Runtime:
 
 class _Device:
     def __init__(self, index=0):
-        self.index = index
+        self.id = index
 
     def use(self):
         pass
