@@ -114,7 +114,10 @@ def parse_args(argv=None, arch=None, description=__doc__, resume=True):
     if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
         p.error(f"--out {args.out}: is a file, not a folder")
     try:  # before the data and the model: a model's weights are made on the device
-        minifer.set_device(args.device) if args.device else minifer.get_device()
+        if args.device:
+            minifer.set_device(args.device)
+        else:
+            minifer.get_device()
     except (minifer.DeviceError, ValueError) as error:
         p.error(f"{error}" if args.device else f"MINIFER_DEVICE: {error}")
     if arch is not None:

@@ -80,7 +80,8 @@ class Predictor:
                              "images of a fixed size with 1 (grey) or 3 channels")
         if shape[1] > MAX_SIDE:  # photos are read at most MAX_SIDE wide: a larger face could only be upsampled
             raise ValueError(f"model '{model.name}' takes {shape[1]}x{shape[2]} faces; photos are read at most "
-                             f"{MAX_SIDE} pixels wide, so face prediction takes models of at most {MAX_SIDE}x{MAX_SIDE}")
+                             f"{MAX_SIDE} pixels wide, so face prediction takes models of at most "
+                             f"{MAX_SIDE}x{MAX_SIDE}")
         self.size, self.channels = shape[1], shape[3]
         outputs = tuple(model.outputs[0].shape)[-1]
         self.class_names = list(class_names or metadata.get("class_names") or

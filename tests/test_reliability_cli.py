@@ -111,7 +111,8 @@ def test_ctrl_c_in_the_paper_table_prints_the_command_that_continues_the_table(t
     assert command[1].endswith("paper_table.py") and command[-2:] == ["--out", str(base)]
     continued = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert continued.returncode == 0, continued.stderr
-    assert "arch1 (separable + GAP): kept" in continued.stdout and "arch2 (separable + dense) resumed" in continued.stdout
+    assert "arch1 (separable + GAP): kept" in continued.stdout
+    assert "arch2 (separable + dense) resumed" in continued.stdout
     table = (base / "paper_table.md").read_text()
     assert [line.split(" |")[0] for line in table.splitlines() if line.startswith("| ARCH")] == \
         ["| ARCH1", "| ARCH2", "| ARCH3", "| ARCH4"]

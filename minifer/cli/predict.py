@@ -38,7 +38,8 @@ def add_parser(commands, parents):
                         help="class names in the model's output order (default: from the model file, "
                              "FER2013's order for 7 outputs)")
     parser.add_argument("--margin", type=_margin, default=DEFAULT_MARGIN,
-                        help=f"face box widened by this fraction per side, 0 to {MAX_MARGIN:g} (default {DEFAULT_MARGIN})")
+                        help=f"face box widened by this fraction per side, 0 to {MAX_MARGIN:g} "
+                             f"(default {DEFAULT_MARGIN})")
     return parser
 
 
