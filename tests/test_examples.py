@@ -61,3 +61,21 @@ def gpu_works():
         return cupy.cuda.runtime.getDeviceCount() > 0
     except Exception:
         return False
+
+
+def test_help_says_what_a_bare_run_does_and_what_each_script_trains():
+    arch1 = subprocess.run([sys.executable, str(ROOT / "examples" / "train_arch1.py"), "--help"],
+                           capture_output=True, text=True, timeout=120).stdout
+    for default in ("3,000 synthetic faces", "200 epochs", "learning rate 0.01", "batches of 64", "50 minutes"):
+        assert default in " ".join(arch1.split()), default
+    table = subprocess.run([sys.executable, str(ROOT / "examples" / "paper_table.py"), "--help"],
+                           capture_output=True, text=True, timeout=120).stdout
+    assert "four networks" in table and "one of the paper's networks" not in table and "[--arch" not in table
+
+
+def test_one_paper_table_command_everywhere():
+    import re
+    places = [ROOT / "README.md", ROOT / "docs" / "training.md", ROOT / "examples" / "paper_table.py"]
+    commands = {re.sub(r"\s+", " ", c).strip() for place in places
+                for c in re.findall(r"python examples/paper_table\.py[^`\n(]*", place.read_text())}
+    assert len(commands) == 1, commands

@@ -1,15 +1,19 @@
-"""Fuzzing the model-file reader (configs, arrays, bytes) and the folder loaders.
+"""Fuzzing the model-file reader (header, configs, arrays, bytes), the Keras ``.keras`` container, the
+training checkpoint and the folder loaders.
 
-Whatever a file or folder holds, the answer is a model or arrays, or the library's own error
-naming the file: ``ValueError`` (``FileFormatError``) for model files, ``DataError`` for data.
+Whatever a file or folder holds, the answer is a model, a resumed run or arrays, or the library's
+own error naming the file: ``ValueError`` (``FileFormatError``, ``KerasFormatError``) for model and
+checkpoint files, ``DataError`` for data; a refused checkpoint changes nothing.
 Each fuzz run is a hypothesis test run in a fresh Python under a 1 GiB address-space cap
 (tests/capped.py), so a blow-up fails the test instead of the machine.
 """
+import functools
 import json
 import os
 import struct
 import tempfile
 import warnings
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -27,6 +31,10 @@ def test_model_file_reader_under_a_memory_cap():
                          "t.fuzz_model_bytes()", timeout=300))
 
 
+def test_keras_archives_and_checkpoints_under_a_memory_cap():
+    assert_ok(run_capped("import test_fuzz_files as t; t.fuzz_keras_archive(); t.fuzz_checkpoint()", timeout=300))
+
+
 def test_folder_loaders_under_a_memory_cap():
     assert_ok(run_capped("import test_fuzz_files as t; t.fuzz_folders()", timeout=300))
 
@@ -42,6 +50,8 @@ def saved_model(folder):
         x = Input((6, 6, 1))
         y = Flatten()(BatchNormalization()(Conv2D(2, 3, strides=2, name="conv")(x)))
         model = Model(x, Dense(3, activation="softmax", name="head")(y), name="fuzzed")
+    model.compile(minifer.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.metadata = {"class_names": ["a", "b", "c"], "input_range": [0, 1]}  # the header's other parts
     path = minifer.save(model, Path(folder) / "model.npz")
     with numpy.load(path, allow_pickle=False) as archive:
         return {k: archive[k] for k in archive.files}
@@ -136,6 +146,119 @@ def fuzz_model_bytes(data):
                 raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
         path.write_bytes(bytes(raw))
         expect_model_or_named_error(path)
+
+
+# -- Keras archives and checkpoints ----------------------------------------------------------------
+
+ZIP_METHODS = st.sampled_from([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
+
+
+@FUZZ
+@given(st.data())
+def fuzz_keras_archive(data):
+    """A .keras file: its config.json edited anywhere, members dropped, renamed, cut, recompressed with
+    any zip method, or bytes of the archive flipped."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.keras"
+        members = dict(keras_members())
+        config = json.loads(members["config.json"])
+        for _ in range(data.draw(st.integers(0, 2))):
+            mutate_json(data, config)
+        members["config.json"] = json.dumps(config).encode()
+        for _ in range(data.draw(st.integers(0, 2))):
+            name = data.draw(st.sampled_from(sorted(members)))
+            action = data.draw(st.sampled_from(["drop", "rename", "cut"]))
+            if action == "drop":
+                members.pop(name)
+            elif action == "rename":
+                members[data.draw(st.text(min_size=1, max_size=8).filter(lambda n: "\0" not in n))] = members.pop(name)
+            else:
+                members[name] = members[name][:data.draw(st.integers(0, len(members[name])))]
+        with zipfile.ZipFile(path, "w") as z:
+            for name, body in members.items():
+                z.writestr(name, body, data.draw(ZIP_METHODS))
+        raw = bytearray(path.read_bytes())
+        for _ in range(data.draw(st.integers(0, 4))):
+            raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
+        path.write_bytes(bytes(raw))
+        expect_model_or_named_error(path)
+
+
+@functools.lru_cache(maxsize=None)
+def keras_members():
+    """The members of a saved .keras file, made once, so that every example starts from the same bytes
+    (hypothesis replays an example and needs the same sizes to draw from)."""
+    import minifer
+    with tempfile.TemporaryDirectory() as folder:
+        minifer.random.seed(0)
+        minifer.save(keras_model(), Path(folder) / "model.keras")
+        with zipfile.ZipFile(Path(folder) / "model.keras") as z:
+            return tuple((name, z.read(name)) for name in z.namelist())
+
+
+def keras_model():
+    from minifer import Input, Model
+    from minifer.layers import BatchNormalization, Conv2D, Dense, GlobalAveragePooling2D, fresh_names
+    with fresh_names():
+        x = Input((6, 6, 1))
+        y = GlobalAveragePooling2D()(BatchNormalization()(Conv2D(2, 3, name="conv")(x)))
+        return Model(x, Dense(3, activation="softmax", name="head")(y), name="fuzzed")
+
+
+@FUZZ
+@given(st.data())
+def fuzz_checkpoint(data):
+    """A training checkpoint: its JSON state edited anywhere, arrays dropped, reshaped or retyped.
+    Resuming from it continues the run or raises a ValueError naming it, and then changes nothing."""
+    import minifer
+    from minifer import callbacks as cb
+    x, y = numpy.ones((8, 6, 6, 1), numpy.float32), numpy.arange(8) % 3
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "last.npz"
+        members = {name: array.copy() for name, array in checkpoint_members(x, y)}
+        state = json.loads(members["state"].tobytes())
+        for _ in range(data.draw(st.integers(1, 3))):
+            mutate_json(data, state)
+        members["state"] = numpy.frombuffer(json.dumps(state).encode(), numpy.uint8)
+        for _ in range(data.draw(st.integers(0, 2))):
+            name = data.draw(st.sampled_from(sorted(members)))
+            action = data.draw(st.sampled_from(["drop", "reshape", "retype", "nan"]))
+            if action == "drop":
+                members.pop(name)
+            elif action == "reshape":
+                members[name] = numpy.zeros(data.draw(st.lists(st.integers(0, 5), max_size=3)), numpy.float32)
+            elif action == "retype":
+                members[name] = numpy.zeros(members[name].shape, data.draw(DTYPES))
+            else:
+                members[name] = numpy.full(members[name].shape, numpy.nan, numpy.float32)
+        write_members(path, members)
+        target = keras_model()
+        target.compile(minifer.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+        before = [w.copy() for w in target.get_weights()]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                target.fit(x, y, batch_size=4, epochs=2, verbose=0, resume=path,
+                           callbacks=[cb.EarlyStopping("loss")])
+        except ValueError as e:
+            assert str(path) in str(e), e
+            assert all(numpy.array_equal(a, b) for a, b in zip(before, target.get_weights()))
+
+
+def checkpoint_members(x, y, cache={}):
+    """The arrays of a resumable checkpoint after one epoch (with an EarlyStopping's state), made once."""
+    import minifer
+    from minifer import callbacks as cb
+    if not cache:
+        with tempfile.TemporaryDirectory() as folder:
+            minifer.random.seed(0)
+            model = keras_model()
+            model.compile(minifer.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+            model.fit(x, y, batch_size=4, epochs=1, verbose=0, callbacks=[
+                cb.EarlyStopping("loss"), cb.ModelCheckpoint(Path(folder) / "last.npz", resumable=True)])
+            with numpy.load(Path(folder) / "last.npz", allow_pickle=False) as archive:
+                cache["members"] = [(k, archive[k]) for k in archive.files]
+    return cache["members"]
 
 
 # -- folders --------------------------------------------------------------------------------------

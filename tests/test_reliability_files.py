@@ -275,3 +275,38 @@ def test_npz_members_compressed_by_methods_that_inflate_without_bound_are_refuse
     with pytest.raises(ValueError, match=f"is compressed with zip method {method}") as error:
         tiny().load_weights(path)
     assert str(path) in str(error.value)
+
+
+def test_a_config_listed_in_any_order_loads_in_time_in_proportion_to_its_size():
+    """Layers listed backwards made a pass over every layer per call (2,000: 1.6 s against 0.08 s)."""
+    from minifer.io.config import layer_config, model_from_config
+    from minifer.layers import ReLU
+    with fresh_names():
+        x = h = Input((2,))
+        for _ in range(2000):
+            h = ReLU()(h)
+        config = layer_config(Model(x, h))["config"]
+    backwards = {**config, "layers": config["layers"][::-1]}
+
+    def seconds(cfg):
+        best = float("inf")
+        for _ in range(2):
+            start = time.perf_counter()
+            with fresh_names():
+                model_from_config(cfg)
+            best = min(best, time.perf_counter() - start)
+        return best
+
+    assert seconds(backwards) < 3 * seconds(config) + 0.05
+
+
+def test_a_zip_needing_a_newer_zip_version_is_the_files_error(tmp_path):
+    """Found by the fuzz suite: zipfile's NotImplementedError escaped raw while the file's kind was read."""
+    path = minifer.save(tiny(), tmp_path / "m.npz")
+    data = bytearray(Path(path).read_bytes())
+    central = data.find(b"PK\x01\x02")
+    data[central + 6] = 64  # "version needed to extract": 6.4
+    Path(path).write_bytes(bytes(data))
+    with pytest.raises(ValueError) as error:
+        minifer.load(path)
+    assert path in str(error.value) and "zip file version" in str(error.value)

@@ -242,3 +242,19 @@ def test_keras_weights_that_are_not_finite_real_numbers_are_refused(tmp_path, va
         eval(reader, {"minifer": minifer, "tiny": lambda: model, "path": path})
     assert str(path) in str(error.value) and "dense/bias" in str(error.value)
     assert all(numpy.array_equal(a, b) for a, b in zip(before, model.get_weights()))  # nothing half-applied
+
+
+def test_a_keras_member_whose_deflated_bytes_are_damaged_is_the_files_error(tmp_path):
+    """Found by the fuzz suite: zipfile's zlib.error escaped raw."""
+    path = tmp_path / "m.keras"
+    tiny().save(path)
+    rewrite_keras(path, zipfile.ZIP_DEFLATED)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo("config.json")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    data[start] = 0x07  # the last block, of type 3, which does not exist
+    path.write_bytes(bytes(data))
+    with pytest.raises(KerasFormatError, match="error") as error:
+        minifer.load(path)
+    assert str(path) in str(error.value)

@@ -8,7 +8,7 @@ import os
 import sys
 
 from .. import models
-from ..backend import DeviceError, set_device
+from ..backend import DeviceError, get_device, set_device
 from . import predict
 
 
@@ -39,11 +39,13 @@ def main(argv=None):
     summary.add_argument("--line-length", type=int, help="minimum table width in characters")
     predict_parser = predict.add_parser(commands, [device])
     args = parser.parse_args(predict.joined_negative_values(sys.argv[1:] if argv is None else argv))
-    if getattr(args, "device", None):
-        try:
+    try:  # the flag, else MINIFER_DEVICE: either one fails here, in one line, before any work
+        if getattr(args, "device", None):
             set_device(args.device)
-        except DeviceError as error:
-            parser.error(str(error))
+        else:
+            get_device()
+    except (DeviceError, ValueError) as error:
+        parser.error(f"{error}" if getattr(args, "device", None) else f"MINIFER_DEVICE: {error}")
     if args.command == "predict":
         return predict.run(args, predict_parser)
 

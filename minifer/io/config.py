@@ -8,6 +8,7 @@ a call waits until the tensors it needs exist, so shared layers rebuild too. Cla
 found by name in ``Layer.registry`` (Model and Sequential register themselves), so nothing
 here imports the models it rebuilds.
 """
+import heapq
 import json
 
 from .. import layers as _layers
@@ -56,6 +57,11 @@ def clone_model(model):
 
 
 def model_from_config(config):
+    """The functional model of ``config``: its calls made in passes over the layers in the config's
+    order, each waiting until the tensors it needs exist. A call that must wait is woken when its
+    tensor is made, in this pass if its layer comes later, else in the next, so a config listed in
+    any order costs time in proportion to its size (a pass over every layer for every call made
+    was quadratic: 4,000 layers listed backwards took 11 s)."""
     tensors = {}  # (layer name, node index, tensor index) -> symbolic tensor
     pending = []  # [layer, its calls not yet made]
     for entry in config["layers"]:
@@ -63,19 +69,27 @@ def model_from_config(config):
         if isinstance(layer, InputLayer):
             tensors[(layer.name, 0, 0)] = source(layer)
         pending.append([layer, list(entry["inbound_nodes"])])
-    made = {}
-    while any(calls for _, calls in pending):
-        progress = False
-        for layer, calls in pending:
-            while calls and _available(calls[0], tensors):
+    waiting, made = {}, {}  # a tensor's key -> positions of the layers whose next call needs it
+    this_pass, next_pass = list(range(len(pending))), []
+    while this_pass:
+        while this_pass:
+            at = heapq.heappop(this_pass)
+            layer, calls = pending[at]
+            while calls:
+                missing = _missing(calls[0], tensors)
+                if missing is not None:
+                    waiting.setdefault(missing, []).append(at)
+                    break
                 outputs = layer(_resolve(calls.pop(0), tensors))
                 index = made[layer.name] = made.get(layer.name, -1) + 1
                 for i, t in enumerate(outputs if isinstance(outputs, list) else [outputs]):
                     tensors[(layer.name, index, i)] = t
-                progress = True
-        if not progress:
-            stuck = [f"{layer.name} <- {calls[0]}" for layer, calls in pending if calls]
-            raise ValueError(f"model config '{config['name']}' refers to tensors no layer makes: {stuck}")
+                    for woken in waiting.pop((layer.name, index, i), []):
+                        heapq.heappush(this_pass if woken > at else next_pass, woken)
+        this_pass, next_pass = next_pass, []
+    stuck = [f"{layer.name} <- {calls[0]}" for layer, calls in pending if calls]
+    if stuck:
+        raise ValueError(f"model config '{config['name']}' refers to tensors no layer makes: {stuck}")
     return _layers.get("Model")(_resolve(config["input_layers"], tensors),
                                 _resolve(config["output_layers"], tensors), name=config["name"])
 
@@ -86,8 +100,9 @@ def is_ref(item):
     return isinstance(item[0], str)
 
 
-def _available(refs, tensors):
-    return all(tuple(r) in tensors for r in ([refs] if is_ref(refs) else refs))
+def _missing(refs, tensors):
+    """The key of the first tensor of ``refs`` not made yet, or None when all exist."""
+    return next((key for key in map(tuple, [refs] if is_ref(refs) else refs) if key not in tensors), None)
 
 
 def _resolve(refs, tensors):

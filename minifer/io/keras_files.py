@@ -14,6 +14,7 @@ import datetime
 import io
 import json
 import zipfile
+import zlib
 
 import numpy
 
@@ -44,7 +45,7 @@ def file_kind(path):
         try:
             with zipfile.ZipFile(path) as z:
                 return "keras" if "config.json" in z.namelist() else "zip"
-        except zipfile.BadZipFile:
+        except (zipfile.BadZipFile, ValueError, EOFError, RuntimeError):  # damaged: the .npz reader names what
             return "zip"
     return None
 
@@ -85,7 +86,7 @@ def _file_errors(where, doing):
         yield
     except KerasFormatError:
         raise
-    except (OSError, zipfile.BadZipFile, *BAD_CONFIG_ERRORS) as error:
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error, *BAD_CONFIG_ERRORS) as error:
         raise KerasFormatError(f"{where}: {doing} ({type(error).__name__}: {str(error)[:300]})") from None
 
 

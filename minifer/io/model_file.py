@@ -7,6 +7,7 @@ recognised by content when read.
 """
 import json
 import math
+import numbers
 import os
 
 import numpy
@@ -130,7 +131,7 @@ def class_names_problem(names):
 def input_range_problem(bounds):
     """Why ``bounds`` is not a pixel range, or None: two finite numbers, the first below the second."""
     if not (isinstance(bounds, (list, tuple)) and len(bounds) == 2
-            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in bounds)
+            and all(isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) for v in bounds)
             and bounds[0] < bounds[1]):
         return f"is {str(bounds)[:80]}, not two finite numbers LOW,HIGH with LOW below HIGH"
     return None

@@ -101,9 +101,9 @@ class TrainingRun:
 
     def _snapshot(self):
         """Everything ``restore`` changes, to put back if it fails halfway."""
+        layers = {layer.name: layer.rng.bit_generator.state for layer in _seeded(self.model)}
         return (self.model._snapshot(), [(copy.deepcopy(cb.state_dict()), cb.arrays()) for cb in self.callbacks],
-                {layer.name: layer.rng.bit_generator.state for layer in _seeded(self.model)},
-                (self.epoch, self.batch, self.running))
+                layers, (self.epoch, self.batch, self.running))
 
     def _restore(self, snapshot):
         model, callbacks, layers, position = snapshot
