@@ -2,6 +2,10 @@
 
     python examples/train.py --arch arch1 --data fer2013 --data-path data/fer2013.csv
     python examples/train.py --arch mini_xception --data synthetic --epochs 5
+    mpiexec -n 4 python examples/train.py --arch arch1 --data fer2013 --batch-size 64   # data-parallel
+
+Under ``mpiexec`` or ``srun`` every process trains its share of each step (``--batch-size`` is per
+process) and only rank 0 prints and writes the run folder (docs/distributed.md).
 
 The protocol is honest: train on the training split, choose the learning-rate schedule,
 early stopping and the best checkpoint on the validation split, and report the test split
@@ -90,7 +94,8 @@ def parse_args(argv=None, arch=None, description=__doc__, resume=True):
                    help="synthetic training images (validation and test get a fifth each)")
     p.add_argument("--epochs", type=_POSITIVE_INT, default=200, help="most epochs (early stopping usually ends sooner)")
     p.add_argument("--batch-size", type=_POSITIVE_INT, default=None,
-                   help="default: 256 as in the paper, 10 for CK+ (the paper's), 64 for the 3,000 synthetic faces")
+                   help="per process (under mpiexec a step takes this from each); default: 256 as in the paper, "
+                        "10 for CK+ (the paper's), 64 for the 3,000 synthetic faces")
     p.add_argument("--lr", type=_POSITIVE, default=0.01, help="Adam learning rate (the paper's 0.01)")
     p.add_argument("--l2", type=_l2, default=models.DEFAULT_L2,
                    help='L2 factor on kernels, or "paper" for the paper\'s 0.2 (which keeps these networks near '
@@ -129,27 +134,34 @@ def parse_args(argv=None, arch=None, description=__doc__, resume=True):
 
 def main(argv=None, arch=None, description=__doc__):
     args = parse_args(argv, arch, description)
+    comm = minifer.distributed.init()  # one process, or this one of an mpiexec/srun job
     try:
-        return run(args)
+        return run(args, comm)
     except Interrupted as stop:
-        print(f"\nInterrupted: no model.npz or metrics.json written and the test split not evaluated. "
-              f"Resume with:\n  {command_line(args, __file__, stop.args[0], resume=True)}", file=sys.stderr)
+        if comm.is_chief:
+            launcher = f"mpiexec -n {comm.size} " if comm.size > 1 else ""
+            print(f"\nInterrupted: no model.npz or metrics.json written and the test split not evaluated. "
+                  f"Resume (on any number of processes) with:\n  {launcher}"
+                  f"{command_line(args, __file__, stop.args[0], resume=True)}", file=sys.stderr)
         sys.exit(130)  # the shell's code for a run stopped by Ctrl-C
     except (DataError, TrainingDiverged, OSError) as error:
-        sys.exit(f"error: {error}")
+        sys.exit(f"error{f' (rank {comm.rank} of {comm.size})' if comm.size > 1 else ''}: {error}")
 
 
-def run(args):
-    """Train, select on validation, test once; returns the metrics dict written to metrics.json.
-    Raises Interrupted (with the run folder) when Ctrl-C stopped training."""
+def run(args, comm=None):
+    """Train, select on validation, test once; returns the metrics dict written to metrics.json (None
+    on the processes other than rank 0, which alone writes and tests). Raises Interrupted (with the
+    run folder) when Ctrl-C stopped training."""
+    comm = comm or minifer.distributed.init()
     size = args.synthetic_size
     options = {"n_train": size, "n_val": size // 5, "n_test": size // 5} if args.data == "synthetic" else {}
     splits = data.load_splits(args.data, args.data_path, seed=args.seed, **options)
     out = Path(args.out) if args.out else (Path(args.resume).parent if args.resume else
                                            Path("runs") / f"{args.arch}-{args.data}-{time.strftime('%Y%m%d-%H%M%S')}")
     resuming_run = args.resume and _check_resume(args, out / "config.json")
-    out.mkdir(parents=True, exist_ok=True)
-    print(f"{splits.description}\nRun folder: {out}")
+    if comm.is_chief:
+        out.mkdir(parents=True, exist_ok=True)
+        print(f"{splits.description}\nRun folder: {out}" + (f" ({comm.size} processes)" if comm.size > 1 else ""))
 
     minifer.random.seed(args.seed)
     options = {"input_shape": splits.train[0].shape[1:], "num_classes": len(splits.class_names),
@@ -158,13 +170,14 @@ def run(args):
         options["dropout"] = args.dropout
     model = models.get(args.arch, **options)
     model.compile(minifer.optimizers.Adam(args.lr), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.summary()
+    if comm.is_chief:
+        model.summary()
     if args.resume:  # a checkpoint of another network or no checkpoint at all: refused before anything is written
         try:
             read_checkpoint(args.resume).fitted(model, model.optimizer)
         except ValueError as error:
             sys.exit(f"error: cannot resume from {args.resume}: {error}")
-    if not resuming_run:  # a resumed run keeps the config.json it was started with
+    if not resuming_run and comm.is_chief:  # a resumed run keeps the config.json it was started with
         with atomic_write(str(out / "config.json"), "w") as f:
             json.dump({**vars(args), "class_names": list(splits.class_names),
                        "data_description": splits.description, "model": model.get_config()}, f, indent=2)
@@ -182,10 +195,12 @@ def run(args):
     ]
     start = time.perf_counter()
     history = model.fit(source, epochs=args.epochs, validation_data=splits.val, callbacks=callbacks,
-                        seed=args.seed, resume=args.resume, precise_bn=not args.moving_bn)
+                        seed=args.seed, resume=args.resume, precise_bn=not args.moving_bn, distribute=comm)
     train_seconds = time.perf_counter() - start
     if model.interrupted:  # fit returns after Ctrl-C: stop before the test split is looked at
         raise Interrupted(out)
+    if not comm.is_chief:  # the others hold the same weights: rank 0 alone saves and tests them
+        return None
     model.metadata = {"class_names": list(splits.class_names)}  # for `minifer predict`
     minifer.save(model, str(out / "model.npz"))
 

@@ -198,3 +198,16 @@ def test_the_gpu_checks_nccl_step_runs_with_a_stand_in_cupy():
     done = subprocess.run([MPIEXEC, "-n", "2", sys.executable, os.path.join(ROOT, "benchmarks", "gpu_nccl.py")],
                           env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.count("allreduce ok") == 2, done.stdout + done.stderr
+
+
+@needs_mpi
+def test_the_example_trains_under_mpiexec_and_only_rank_0_speaks_and_writes(tmp_path):
+    env = {**os.environ, "PYTHONPATH": ROOT, "MINIFER_NUM_THREADS": "1"}
+    done = subprocess.run([MPIEXEC, "-n", "2", sys.executable, os.path.join(ROOT, "examples", "train.py"),
+                           "--data", "synthetic", "--synthetic-size", "200", "--epochs", "1", "--batch-size", "16",
+                           "--lr", "0.001", "--out", str(tmp_path / "run")], env=env, capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("Test accuracy") == 1 and done.stdout.count("Total params") == 1
+    assert {p.name for p in (tmp_path / "run").iterdir()} >= {"config.json", "model.npz", "metrics.json", "last.npz"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no other rank's folder

@@ -5,6 +5,7 @@
 consumer has run, so memory stays flat however deep the graph. A Model is a Layer: it
 can be called on symbolic tensors inside a bigger model, and frozen with ``trainable``.
 """
+import collections
 import json
 
 from ..autograd import Tensor
@@ -35,10 +36,9 @@ class Model(Trainer, Layer):
                                 f"made by {type(t.layer).__name__} layer '{t.layer.name}'")
         check_connected(input_list, output_list)
         nodes, layers, depth = map_graph(input_list, output_list)
-        names = [layer.name for layer in layers]
-        for name in names:
-            if names.count(name) > 1:  # weights and configs are found by layer name
-                raise ValueError(f"the name {name!r} is used {names.count(name)} times in model '{self.name}'; "
+        for name, count in collections.Counter(layer.name for layer in layers).items():
+            if count > 1:  # weights and configs are found by layer name
+                raise ValueError(f"the name {name!r} is used {count} times in model '{self.name}'; "
                                  "all layer names in a model must be unique (Keras refuses this too)")
         self._single_input = not isinstance(inputs, (list, tuple))
         self._single_output = not isinstance(outputs, (list, tuple))
