@@ -149,3 +149,10 @@ def test_cross_entropy_from_probabilities(case, smoothing):
     probs = leaf(random(seed, (n, k), 0.05, 0.95))  # inside the [1e-7, 1 - 1e-7] clip
     check_gradients(lambda: F.cross_entropy(probs, labels, from_logits=False, label_smoothing=smoothing),
                     [probs], seed)
+
+
+@given(st.integers(1, 3), st.integers(1, 5), st.integers(1, 5), st.integers(1, 3),
+       st.tuples(st.integers(1, 3), st.integers(1, 3)), st.sampled_from(["nearest", "bilinear"]), seeds)
+def test_upsample2d(n, h, w, c, size, interpolation, seed):
+    x = leaf(random(seed, (n, h, w, c)))
+    check_gradients(lambda: F.upsample2d(x, size, interpolation), [x], seed)

@@ -69,6 +69,7 @@ def test_pooling_and_shape_layers(c):
     check_layer(L.MaxPooling2D(c["k"], padding=c["padding"]), x, c["seed"])  # strides = pool: tiled windows
     check_layer(L.GlobalAveragePooling2D(), x, c["seed"])
     check_layer(L.Flatten(), x, c["seed"])
+    check_layer(L.UpSampling2D((c["k"], c["s"]), interpolation="bilinear"), x, c["seed"])
 
 
 @given(st.integers(1, 4), st.integers(1, 6), st.integers(1, 6), st.booleans(), st.sampled_from([None, 0.2]),

@@ -6,6 +6,7 @@ from .geometry import conv_output_length
 from .loss import cross_entropy, one_hot
 from .normalization import batch_norm, population_statistics
 from .pooling import avg_pool2d, global_average_pool2d, global_max_pool2d, max_pool2d
+from .resize import upsample2d
 from .shape import concatenate, rescale, spatial_dropout2d, zero_pad2d
 from .softmax import log_softmax, softmax
 
@@ -13,4 +14,4 @@ __all__ = ["batch_norm", "clip", "conv2d", "conv_output_length", "cross_entropy"
            "depthwise_conv2d", "dropout", "flatten", "global_average_pool2d", "log_softmax",
            "max_pool2d", "one_hot", "population_statistics", "relu", "softmax",
            "avg_pool2d", "concatenate", "elu", "gelu", "global_max_pool2d", "leaky_relu", "prelu", "rescale",
-           "selu", "sigmoid", "softplus", "spatial_dropout2d", "swish", "tanh", "zero_pad2d"]
+           "selu", "sigmoid", "softplus", "spatial_dropout2d", "swish", "tanh", "upsample2d", "zero_pad2d"]

