@@ -56,6 +56,9 @@ def since_fixture():
         x = minifer.Input((5, 6, 2))
         y = L.UpSampling2D((2, 1), interpolation="bilinear")(x)
         y = L.UpSampling2D(2)(y)
+        y = L.Conv2D(4, 3, padding="same", dilation_rate=(2, 1), groups=2)(y)
+        y = L.DepthwiseConv2D(3, dilation_rate=2, depth_multiplier=2)(y)
+        y = L.SeparableConv2D(3, 2, dilation_rate=(1, 2))(y)
         m = minifer.Model(x, y)
     randomize(m)
     return m

@@ -39,6 +39,31 @@ def test_conv2d(g, filters, use_bias, seed):
                     [x, kernel] + ([bias] if use_bias else []), seed)
 
 
+def assume_dilated_window_fits(g, rate):
+    for size, k, r, s in zip((g["h"], g["w"]), g["kernel"], rate, g["strides"]):
+        assume(conv_output_length(size, (k - 1) * r + 1, s, g["padding"]) >= 1)
+
+
+@given(geometry(max_kernel=3), st.integers(1, 3), st.tuples(st.integers(1, 3), st.integers(1, 3)),
+       st.integers(1, 3), st.booleans(), seeds)
+def test_dilated_and_grouped_conv2d(g, groups, rate, per_group, use_bias, seed):
+    """Groups of one channel each are computed as a depthwise convolution, larger ones per group."""
+    assume_dilated_window_fits(g, rate)
+    x = leaf(random(seed, (g["n"], g["h"], g["w"], per_group * groups)))
+    kernel = leaf(random(seed + 1, (*g["kernel"], per_group, 2 * groups)))
+    bias = leaf(random(seed + 2, (2 * groups,))) if use_bias else None
+    check_gradients(lambda: F.conv2d(x, kernel, bias, g["strides"], g["padding"], dilation_rate=rate, groups=groups),
+                    [x, kernel] + ([bias] if use_bias else []), seed)
+
+
+@given(geometry(max_kernel=3), st.integers(1, 2), st.tuples(st.integers(1, 3), st.integers(1, 3)), seeds)
+def test_dilated_depthwise_conv2d(g, multiplier, rate, seed):
+    assume_dilated_window_fits(g, rate)
+    x = leaf(random(seed, (g["n"], g["h"], g["w"], g["c"])))
+    kernel = leaf(random(seed + 1, (*g["kernel"], g["c"], multiplier)))
+    check_gradients(lambda: F.depthwise_conv2d(x, kernel, None, g["strides"], g["padding"], rate), [x, kernel], seed)
+
+
 @given(geometry(), st.integers(1, 2), st.booleans(), seeds)
 def test_depthwise_conv2d(g, multiplier, use_bias, seed):
     x = leaf(random(seed, (g["n"], g["h"], g["w"], g["c"])))

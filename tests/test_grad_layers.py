@@ -33,6 +33,16 @@ def test_conv2d_layer(c, filters):
     check_layer(layer, conv_input(c), c["seed"])
 
 
+@given(conv_case(), st.integers(1, 3), st.integers(1, 2), st.integers(1, 2))
+def test_grouped_and_dilated_conv2d_layer(c, groups, per_group, rate):
+    assume(conv_output_length(min(c["h"], c["w"]), (c["k"] - 1) * rate + 1, c["s"], c["padding"]) >= 1)
+    x = leaf(random(c["seed"], (c["n"], c["h"], c["w"], groups * per_group)))
+    layer = L.Conv2D(2 * groups, c["k"], c["s"], c["padding"], use_bias=c["use_bias"], groups=groups,
+                     dilation_rate=(rate, 1), kernel_regularizer=c["l2"])
+    check_layer(layer, x, c["seed"])
+    check_layer(L.DepthwiseConv2D(c["k"], c["s"], c["padding"], dilation_rate=(1, rate)), x, c["seed"])
+
+
 @given(conv_case(), st.integers(1, 2))
 def test_depthwise_conv2d_layer(c, multiplier):
     layer = L.DepthwiseConv2D(c["k"], c["s"], c["padding"], depth_multiplier=multiplier, use_bias=c["use_bias"],

@@ -148,6 +148,23 @@ def test_a_keras_2_functional_file_with_a_residual_add_loads(tmp_path):
     numpy.testing.assert_allclose(model.predict(x), expected, rtol=1e-5, atol=1e-6)
 
 
+def test_a_keras_file_with_dilated_and_grouped_convolutions_loads(tmp_path):
+    """Keras's dilation_rate and groups were refused before minifer had them; now they are computed."""
+    rng = numpy.random.default_rng(2)
+    kernel = rng.standard_normal((3, 3, 2, 4)).astype("float32")
+    layers = [keras2_entry("InputLayer", "input_1", {"batch_input_shape": [None, 7, 7, 4], "dtype": "float32"},
+                           inbound=[]),
+              keras2_entry("Conv2D", "conv", {"filters": 4, "kernel_size": [3, 3], "use_bias": False, "groups": 2,
+                                              "dilation_rate": [2, 2], "activation": "linear", "padding": "valid"},
+                           inbound=["input_1"])]
+    config = {"class_name": "Model", "config": {"name": "m", "layers": layers, "input_layers": [["input_1", 0, 0]],
+                                                "output_layers": [["conv", 0, 0]]}}
+    write_keras2(tmp_path / "d.h5", config, [("conv", [("kernel", kernel)])])
+    conv = minifer.load(tmp_path / "d.h5").get_layer("conv")
+    assert conv.groups == 2 and conv.dilation_rate == (2, 2)
+    numpy.testing.assert_array_equal(conv.kernel.numpy(), kernel)
+
+
 def test_keras_2_weights_only_file_loads_by_layer_order(tmp_path):
     weights = sequential_weights(seed=7)
     renamed = [(f"keras_{name}", arrays) for name, arrays in weights]  # names need not match: order does

@@ -22,14 +22,19 @@ def image_case(make, then_bn=True):
 
 CASES = {
     "Conv2D": [image_case(lambda: L.Conv2D(5, (2, 3), strides=(2, 1), padding="same", use_bias=False)),
-               image_case(lambda: L.Conv2D(3, 3, activation="elu", bias_initializer="ones"))],
+               image_case(lambda: L.Conv2D(3, 3, activation="elu", bias_initializer="ones")),
+               image_case(lambda: L.Conv2D(6, (2, 3), dilation_rate=(3, 2), groups=2, padding="same")),
+               image_case(lambda: L.Conv2D(8, 3, strides=2, dilation_rate=2, groups=4, use_bias=False)),
+               image_case(lambda: L.Conv2D(4, 2, groups=2, activation="relu"), then_bn=False)],
     "PointwiseConv2D": [image_case(lambda: L.PointwiseConv2D(6, strides=2, use_bias=False)),
                         image_case(lambda: L.PointwiseConv2D(2, activation="relu"))],
     "DepthwiseConv2D": [image_case(lambda: L.DepthwiseConv2D((3, 2), strides=2, padding="same", depth_multiplier=3)),
+                        image_case(lambda: L.DepthwiseConv2D(2, dilation_rate=(2, 3), depth_multiplier=2)),
                         image_case(lambda: L.DepthwiseConv2D(2, activation="softmax", use_bias=False))],
     "SeparableConv2D": [image_case(lambda: L.SeparableConv2D(5, 3, strides=(1, 2), depth_multiplier=2,
                                                              padding="same")),
-                        image_case(lambda: L.SeparableConv2D(3, 2, activation="sigmoid"))],
+                        image_case(lambda: L.SeparableConv2D(3, 2, activation="sigmoid")),
+                        image_case(lambda: L.SeparableConv2D(4, 3, dilation_rate=2, padding="same"))],
     "Dense": [lambda x: L.BatchNormalization()(L.Dense(5, use_bias=False)(L.Flatten()(x))),
               lambda x: L.Dense(3, activation="gelu")(x)],  # on a 4-D input: per pixel
     "BatchNormalization": [lambda x: L.BatchNormalization(momentum=0.5, epsilon=0.1, center=False)(L.ReLU()(x)),

@@ -2,13 +2,14 @@
 and grouped convolutions, pooling with explicit padding, padding modes, LRN, hard activations."""
 import numpy
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import assume, given, strategies as st
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
 
 from minifer import functional as F  # noqa: E402
-from torch_reference import FLOAT32, backprop_same, f32, pair  # noqa: E402
+from minifer.functional import conv_output_length  # noqa: E402
+from torch_reference import FLOAT32, backprop_same, f32, pad_like_keras, pair  # noqa: E402
 
 seeds = st.integers(0, 2 ** 32 - 1)
 
@@ -37,3 +38,34 @@ def test_upsampling(n, h, w, c, size, interpolation, seed):
     extra = {} if interpolation == "nearest" else {"align_corners": False}
     t_y = nhwc(TF.interpolate(nchw(tx), scale_factor=size, mode=interpolation, **extra))
     same_forward_and_backward(y, t_y, [(mx, tx)], seed)
+
+
+@given(st.integers(1, 3), st.integers(3, 9), st.integers(3, 9), st.integers(1, 3), st.integers(1, 3),
+       st.tuples(st.integers(1, 3), st.integers(1, 3)), st.tuples(st.integers(1, 3), st.integers(1, 3)),
+       st.sampled_from(["same", "valid"]), st.integers(1, 3), seeds)
+def test_dilated_grouped_convolution(n, h, w, groups, per_group, kernel, rate, padding, stride, seed):
+    """PyTorch's dilation and groups; Keras's "same" padding is worked out on the dilated window."""
+    window = [(k - 1) * r + 1 for k, r in zip(kernel, rate)]
+    for size, k in zip((h, w), window):
+        assume(conv_output_length(size, k, stride, padding) >= 1)
+    mx, tx = pair(f32(seed, (n, h, w, groups * per_group)))
+    mk, tk = pair(f32(seed + 1, (*kernel, per_group, 3 * groups), 0.5))
+    mb, tb = pair(f32(seed + 2, (3 * groups,)))
+    y = F.conv2d(mx, mk, mb, stride, padding, dilation_rate=rate, groups=groups)
+    t_y = nhwc(TF.conv2d(pad_like_keras(nchw(tx), window, (stride, stride), padding), tk.permute(3, 2, 0, 1), tb,
+                         stride=stride, dilation=rate, groups=groups))
+    same_forward_and_backward(y, t_y, [(mx, tx), (mk, tk), (mb, tb)], seed)
+
+
+@given(st.integers(1, 3), st.integers(3, 9), st.integers(3, 9), st.integers(1, 4), st.integers(1, 2),
+       st.tuples(st.integers(1, 3), st.integers(1, 3)), st.sampled_from(["same", "valid"]), seeds)
+def test_dilated_depthwise_convolution(n, h, w, c, multiplier, rate, padding, seed):
+    window = [2 * r + 1 for r in rate]
+    for size, k in zip((h, w), window):
+        assume(conv_output_length(size, k, 1, padding) >= 1)
+    mx, tx = pair(f32(seed, (n, h, w, c)))
+    mk, tk = pair(f32(seed + 1, (3, 3, c, multiplier)))
+    y = F.depthwise_conv2d(mx, mk, None, 1, padding, rate)
+    weight = tk.permute(2, 3, 0, 1).reshape(c * multiplier, 1, 3, 3)
+    t_y = nhwc(TF.conv2d(pad_like_keras(nchw(tx), window, (1, 1), padding), weight, dilation=rate, groups=c))
+    same_forward_and_backward(y, t_y, [(mx, tx), (mk, tk)], seed)

@@ -16,9 +16,22 @@ OPS = {
     "upsample_nearest": lambda t: F.upsample2d(t, (2, 3)),
     "upsample_bilinear": lambda t: F.upsample2d(t, (3, 2), "bilinear"),
 }
+KERNEL_OPS = {  # (op of input and kernel, kernel shape for a (2, 7, 6, 4) input)
+    "conv_dilated_grouped": (lambda t, k: F.conv2d(t, k, None, 1, "same", dilation_rate=(2, 1), groups=2),
+                             (3, 3, 2, 6)),
+    "conv_depthwise_groups": (lambda t, k: F.conv2d(t, k, None, 2, "valid", groups=4), (2, 2, 1, 8)),
+    "depthwise_dilated": (lambda t, k: F.depthwise_conv2d(t, k, None, 1, "same", (1, 2)), (3, 2, 4, 2)),
+}
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", sorted(OPS))
 def test_op_on_the_gpu(name, dtype):
     check(lambda t: OPS[name](t), [rng.standard_normal((2, 7, 6, 3)) * 2], dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(KERNEL_OPS))
+def test_convolution_on_the_gpu(name, dtype):
+    op, kernel_shape = KERNEL_OPS[name]
+    check(op, [rng.standard_normal((2, 7, 6, 4)), rng.standard_normal(kernel_shape)], dtype)
