@@ -87,6 +87,26 @@ def test_max_pool2d(g, tiled, seed):
     check_gradients(lambda: F.max_pool2d(x, g["kernel"], g["strides"], g["padding"]), [x], seed)
 
 
+@st.composite
+def explicit_pool(draw):
+    """A pool with explicit (possibly asymmetric) padding and ceil mode, each window starting inside
+    the input or its leading padding."""
+    g = draw(geometry(max_kernel=4))
+    pads = tuple((draw(st.integers(0, k - 1)), draw(st.integers(0, k - 1))) for k in g["kernel"])
+    ceil_mode = draw(st.booleans())
+    for size, k, s, p in zip((g["h"], g["w"]), g["kernel"], g["strides"], pads):
+        assume(conv_output_length(size, k, s, p, ceil_mode) >= 1)
+    return {**g, "padding": pads, "ceil_mode": ceil_mode}
+
+
+@given(explicit_pool(), st.booleans(), seeds)
+def test_pools_with_explicit_padding_and_ceil_mode(g, count_include_pad, seed):
+    x = leaf(without_ties(seed, (g["n"], g["h"], g["w"], g["c"])))
+    check_gradients(lambda: F.max_pool2d(x, g["kernel"], g["strides"], g["padding"], g["ceil_mode"]), [x], seed)
+    check_gradients(lambda: F.avg_pool2d(x, g["kernel"], g["strides"], g["padding"], g["ceil_mode"],
+                                         count_include_pad), [x], seed)
+
+
 @given(geometry(), seeds)
 def test_global_average_pool2d(g, seed):
     x = leaf(random(seed, (g["n"], g["h"], g["w"], g["c"])))

@@ -69,3 +69,19 @@ def test_dilated_depthwise_convolution(n, h, w, c, multiplier, rate, padding, se
     weight = tk.permute(2, 3, 0, 1).reshape(c * multiplier, 1, 3, 3)
     t_y = nhwc(TF.conv2d(pad_like_keras(nchw(tx), window, (1, 1), padding), weight, dilation=rate, groups=c))
     same_forward_and_backward(y, t_y, [(mx, tx), (mk, tk)], seed)
+
+
+@given(st.integers(1, 3), st.integers(2, 9), st.integers(2, 9), st.integers(1, 3), st.integers(2, 4),
+       st.integers(1, 3), st.data(), st.booleans(), st.booleans(), seeds)
+def test_pools_with_padding_and_ceil_mode(n, h, w, c, pool, stride, data, ceil_mode, count_include_pad, seed):
+    """PyTorch pads symmetrically (at most half the pool); its ceil mode drops a window starting
+    in the trailing padding, and count_include_pad counts the padding but not the overhang."""
+    pad = data.draw(st.integers(0, pool // 2))
+    for size in (h, w):
+        assume(conv_output_length(size, pool, stride, (pad, pad), ceil_mode) >= 1)
+    for ours, theirs in ((lambda x: F.max_pool2d(x, pool, stride, pad, ceil_mode),
+                          lambda t: TF.max_pool2d(t, pool, stride, pad, ceil_mode=ceil_mode)),
+                         (lambda x: F.avg_pool2d(x, pool, stride, pad, ceil_mode, count_include_pad),
+                          lambda t: TF.avg_pool2d(t, pool, stride, pad, ceil_mode, count_include_pad))):
+        mx, tx = pair(f32(seed, (n, h, w, c)))
+        same_forward_and_backward(ours(mx), nhwc(theirs(nchw(tx))), [(mx, tx)], seed)

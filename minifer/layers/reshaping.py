@@ -5,7 +5,7 @@ import numpy
 
 from .. import functional as F
 from ..autograd import ops
-from ..functional.geometry import as_pair
+from ..functional.geometry import as_pair, explicit_pads
 from ..functional.resize import INTERPOLATIONS
 from .arguments import real
 from .base import Layer, _fmt
@@ -20,7 +20,7 @@ class ZeroPadding2D(Layer):
 
     def __init__(self, padding=1, **kwargs):
         super().__init__(**kwargs)
-        self.padding = _pads(padding)
+        self.padding = explicit_pads(padding, "ZeroPadding2D padding")
 
     def compute_output_shape(self, input_shape):
         n, h, w, c = input_shape
@@ -146,16 +146,3 @@ class SpatialDropout2D(Dropout):
 
 def _size(value, low=1):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool) and low <= value <= MAX_SIZE
-
-
-def _pads(padding):
-    """((top, bottom), (left, right)) from Keras's int, (rows, cols) or ((top, bottom), (left, right))."""
-    pair = (padding, padding) if isinstance(padding, numbers.Integral) else padding
-    try:
-        pads = tuple((p, p) if isinstance(p, numbers.Integral) else tuple(p) for p in pair)
-    except TypeError:
-        pads = ()
-    if len(pads) != 2 or not all(len(p) == 2 and all(_size(v, 0) for v in p) for p in pads):
-        raise ValueError(f"ZeroPadding2D padding must be an int, (rows, cols) or ((top, bottom), (left, right)) "
-                         f"of sizes from 0 to {MAX_SIZE}, got {padding!r}")
-    return tuple(tuple(int(v) for v in p) for p in pads)

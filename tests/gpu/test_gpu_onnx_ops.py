@@ -15,6 +15,8 @@ rng = np.random.default_rng(0)
 OPS = {
     "upsample_nearest": lambda t: F.upsample2d(t, (2, 3)),
     "upsample_bilinear": lambda t: F.upsample2d(t, (3, 2), "bilinear"),
+    "max_pool_explicit_ceil": lambda t: F.max_pool2d(t, 3, 2, ((1, 0), (2, 1)), ceil_mode=True),
+    "avg_pool_count_include_pad": lambda t: F.avg_pool2d(t, 3, 2, 1, ceil_mode=True, count_include_pad=True),
 }
 KERNEL_OPS = {  # (op of input and kernel, kernel shape for a (2, 7, 6, 4) input)
     "conv_dilated_grouped": (lambda t, k: F.conv2d(t, k, None, 1, "same", dilation_rate=(2, 1), groups=2),
