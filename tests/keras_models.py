@@ -58,7 +58,8 @@ def since_fixture():
         y = L.UpSampling2D(2)(y)
         y = L.Conv2D(4, 3, padding="same", dilation_rate=(2, 1), groups=2)(y)
         y = L.DepthwiseConv2D(3, dilation_rate=2, depth_multiplier=2)(y)
-        y = L.SeparableConv2D(3, 2, dilation_rate=(1, 2))(y)
+        y = L.SeparableConv2D(3, 2, dilation_rate=(1, 2), activation="hard_sigmoid")(y)
+        y = L.Activation("hard_silu")(y)
         m = minifer.Model(x, y)
     randomize(m)
     return m

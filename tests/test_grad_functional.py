@@ -201,3 +201,12 @@ def test_cross_entropy_from_probabilities(case, smoothing):
 def test_upsample2d(n, h, w, c, size, interpolation, seed):
     x = leaf(random(seed, (n, h, w, c)))
     check_gradients(lambda: F.upsample2d(x, size, interpolation), [x], seed)
+
+
+@given(st.integers(1, 4), st.integers(1, 6), seeds)
+def test_hard_sigmoid_and_hard_swish(n, c, seed):
+    """On both sides of the kinks at -3 and 3 (never within 0.05 of one)."""
+    values = random(seed, (n, 4, c), 0.05, 2.95) + numpy.random.default_rng(seed).choice([-6, -3, 0, 3], (n, 4, c))
+    x = leaf(values)
+    check_gradients(lambda: F.hard_sigmoid(x), [x], seed)
+    check_gradients(lambda: F.hard_swish(x), [x], seed)

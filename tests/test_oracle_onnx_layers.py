@@ -85,3 +85,11 @@ def test_pools_with_padding_and_ceil_mode(n, h, w, c, pool, stride, data, ceil_m
                           lambda t: TF.avg_pool2d(t, pool, stride, pad, ceil_mode, count_include_pad))):
         mx, tx = pair(f32(seed, (n, h, w, c)))
         same_forward_and_backward(ours(mx), nhwc(theirs(nchw(tx))), [(mx, tx)], seed)
+
+
+@given(st.integers(1, 6), st.integers(1, 9), seeds)
+def test_hard_activations(n, c, seed):
+    """Keras 3's hard_sigmoid and hard_silu are PyTorch's hardsigmoid and hardswish."""
+    for ours, theirs in ((F.hard_sigmoid, TF.hardsigmoid), (F.hard_swish, TF.hardswish)):
+        mx, tx = pair(f32(seed, (n, c), 4.0))
+        same_forward_and_backward(ours(mx), theirs(tx), [(mx, tx)], seed)

@@ -19,6 +19,9 @@ _BY_NAME = {
     "silu": F.swish,  # Keras 3's name for swish
     "gelu": F.gelu,
     "leaky_relu": F.leaky_relu,
+    "hard_sigmoid": F.hard_sigmoid,  # Keras 3's, relu6(x + 3) / 6
+    "hard_silu": F.hard_swish,
+    "hard_swish": F.hard_swish,  # Keras 3's other name for hard_silu
 }
 _IN_PLACE = {"linear": lambda y: y, "relu": inference.relu_in_place, "softmax": inference.softmax_in_place}
 
