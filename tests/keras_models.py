@@ -60,6 +60,9 @@ def since_fixture():
         y = L.DepthwiseConv2D(3, dilation_rate=2, depth_multiplier=2)(y)
         y = L.SeparableConv2D(3, 2, dilation_rate=(1, 2), activation="hard_sigmoid")(y)
         y = L.Activation("hard_silu")(y)
+        gate = L.Reshape((1, 1, 3))(L.Dense(3)(L.GlobalAveragePooling2D()(y)))
+        y = L.Subtract()([L.Multiply()([y, gate]), y])
+        y = L.Permute((2, 1, 3))(y)
         m = minifer.Model(x, y)
     randomize(m)
     return m

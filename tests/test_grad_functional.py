@@ -210,3 +210,21 @@ def test_hard_sigmoid_and_hard_swish(n, c, seed):
     x = leaf(values)
     check_gradients(lambda: F.hard_sigmoid(x), [x], seed)
     check_gradients(lambda: F.hard_swish(x), [x], seed)
+
+
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 7), st.integers(1, 6), st.sampled_from([0.5, 0.75, 1.0]),
+       seeds)
+def test_local_response_norm(n, h, c, size, beta, seed):
+    x = leaf(random(seed, (n, h, 2, c), -2, 2))
+    check_gradients(lambda: F.local_response_norm(x, size, alpha=0.3, beta=beta, bias=1.5), [x], seed)
+
+
+@given(st.integers(1, 3), st.integers(2, 5), st.integers(2, 5), st.integers(1, 3), st.data(),
+       st.sampled_from(["constant", "reflect", "edge", "wrap"]), seeds)
+def test_pad2d_and_permute(n, h, w, c, data, mode, seed):
+    """Reflection pads at most size - 1 pixels (it never repeats the edge pixel)."""
+    most = (h - 1, w - 1) if mode == "reflect" else (4, 4)
+    pads = tuple((data.draw(st.integers(0, m)), data.draw(st.integers(0, m))) for m in most)
+    x = leaf(random(seed, (n, h, w, c)))
+    check_gradients(lambda: F.pad2d(x, pads, mode, value=0.7), [x], seed)
+    check_gradients(lambda: F.permute(x, (3, 1, 2)), [x], seed)

@@ -115,6 +115,20 @@ def test_add_layer(count, c):
     x = conv_input(c)
     others = [leaf(random(c["seed"] + i, x.shape)) for i in range(1, count)]
     check_layer(L.Add(), x, c["seed"], others=others)
+    check_layer(L.Multiply(), x, c["seed"], others=others)
+
+
+@given(conv_case())
+def test_subtract_multiply_with_broadcasting_and_scale_layers(c):
+    x = conv_input(c)
+    gate = leaf(random(c["seed"] + 1, (c["n"], 1, 1, c["c"])))
+    check_layer(L.Subtract(), x, c["seed"], others=[gate])
+    check_layer(L.Multiply(), x, c["seed"], others=[gate])
+    check_layer(L.Scale((c["c"],)), x, c["seed"])
+    check_layer(L.Scale((c["w"], 1)), x, c["seed"])
+    check_layer(L.LocalResponseNormalization(3, alpha=0.5, beta=0.6, bias=2.0), x, c["seed"])
+    check_layer(L.Padding2D(((1, 0), (2, 1)), "edge"), x, c["seed"])
+    check_layer(L.Permute((2, 3, 1)), x, c["seed"])
 
 
 def test_regularizer_losses_follow_keras_convention():

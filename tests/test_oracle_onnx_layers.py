@@ -93,3 +93,28 @@ def test_hard_activations(n, c, seed):
     for ours, theirs in ((F.hard_sigmoid, TF.hardsigmoid), (F.hard_swish, TF.hardswish)):
         mx, tx = pair(f32(seed, (n, c), 4.0))
         same_forward_and_backward(ours(mx), theirs(tx), [(mx, tx)], seed)
+
+
+@given(st.integers(1, 3), st.integers(1, 4), st.integers(1, 9), st.sampled_from([1, 3, 5, 7]),
+       st.sampled_from([(1e-4, 0.75, 1.0), (0.3, 0.5, 2.0)]), seeds)
+def test_local_response_normalization(n, h, c, size, constants, seed):
+    """Odd sizes: PyTorch centres an even window the other way round from ONNX (minifer follows ONNX)."""
+    alpha, beta, bias = constants
+    mx, tx = pair(f32(seed, (n, h, 3, c), 2.0))
+    y = F.local_response_norm(mx, size, alpha, beta, bias)
+    same_forward_and_backward(y, nhwc(TF.local_response_norm(nchw(tx), size, alpha, beta, bias)), [(mx, tx)], seed)
+
+
+@given(st.integers(1, 3), st.integers(2, 6), st.integers(2, 6), st.integers(1, 3), st.data(),
+       st.sampled_from(["reflect", "edge", "wrap", "constant"]), seeds)
+def test_padding_modes(n, h, w, c, data, mode, seed):
+    """PyTorch's reflect, replicate and circular modes, and a constant."""
+    most = (h - 1, w - 1)  # the most PyTorch reflects or wraps
+    (top, bottom), (left, right) = pads = tuple((data.draw(st.integers(0, m)), data.draw(st.integers(0, m)))
+                                                for m in most)
+    mx, tx = pair(f32(seed, (n, h, w, c)))
+    y = F.pad2d(mx, pads, mode, value=-1.5)
+    torch_mode = {"edge": "replicate", "wrap": "circular"}.get(mode, mode)
+    extra = {"value": -1.5} if mode == "constant" else {}
+    same_forward_and_backward(y, nhwc(TF.pad(nchw(tx), (left, right, top, bottom), torch_mode, **extra)),
+                              [(mx, tx)], seed)

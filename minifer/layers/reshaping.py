@@ -1,4 +1,5 @@
-"""ZeroPadding2D, UpSampling2D, Reshape, Concatenate, Rescaling and SpatialDropout2D, with Keras's arguments."""
+"""Padding2D (ONNX's padding modes) and ZeroPadding2D, UpSampling2D, Reshape, Permute, Concatenate, Rescaling
+and SpatialDropout2D, with Keras's arguments."""
 import numbers
 
 import numpy
@@ -7,6 +8,7 @@ from .. import functional as F
 from ..autograd import ops
 from ..functional.geometry import as_pair, explicit_pads
 from ..functional.resize import INTERPOLATIONS
+from ..functional.shape import PAD_MODES
 from .arguments import real
 from .base import Layer, _fmt
 from .core import Dropout
@@ -14,13 +16,25 @@ from .core import Dropout
 MAX_SIZE = 1 << 24  # a size no real layer reaches: a larger one is a damaged file, not a model
 
 
-class ZeroPadding2D(Layer):
-    """``padding``: an int, (rows, cols), or ((top, bottom), (left, right)), as in Keras."""
+class Padding2D(Layer):
+    """``padding`` (an int, (rows, cols), or ((top, bottom), (left, right))) filled with ``value``
+    ("constant"), the mirror image ("reflect"), the edge pixel ("edge") or the opposite side
+    ("wrap"): NumPy's and ONNX's modes, which Keras lacks (its ZeroPadding2D, below, pads zeros)."""
     input_ndim = 4
 
-    def __init__(self, padding=1, **kwargs):
+    def __init__(self, padding=1, mode="constant", value=0.0, **kwargs):
         super().__init__(**kwargs)
-        self.padding = explicit_pads(padding, "ZeroPadding2D padding")
+        self.padding = explicit_pads(padding, f"{type(self).__name__} padding")
+        if mode not in PAD_MODES:
+            raise ValueError(f"Padding2D mode must be one of {PAD_MODES}, got {mode!r}")
+        self.mode, self.value = mode, real(value, "Padding2D value")
+
+    def check_input_shape(self, shape):
+        super().check_input_shape(shape)
+        if self.mode == "reflect" and any(size is not None and size <= max(pads)
+                                          for size, pads in zip(shape[1:3], self.padding)):
+            self.shape_error(f"reflects {self.padding} pixels, more than input shape {_fmt(shape)} has "
+                             "beyond its edge pixels")
 
     def compute_output_shape(self, input_shape):
         n, h, w, c = input_shape
@@ -28,10 +42,28 @@ class ZeroPadding2D(Layer):
         return (n, None if h is None else h + top + bottom, None if w is None else w + left + right, c)
 
     def call(self, x, training=False):
-        return F.zero_pad2d(x, self.padding)
+        return F.pad2d(x, self.padding, self.mode, self.value)
 
     def get_config(self):
-        return {**super().get_config(), "padding": [list(p) for p in self.padding]}
+        return {**super().get_config(), "padding": [list(p) for p in self.padding], "mode": self.mode,
+                "value": self.value}
+
+    def keras_config(self, keras3):
+        raise ValueError(f"Padding2D layer '{self.name}' has no Keras counterpart (Keras pads with zeros only, "
+                         "ZeroPadding2D): save it as .npz or .onnx")
+
+
+class ZeroPadding2D(Padding2D):
+    """Keras's: zeros around each image."""
+
+    def __init__(self, padding=1, **kwargs):
+        super().__init__(padding, **kwargs)
+
+    def get_config(self):
+        return {**Layer.get_config(self), "padding": [list(p) for p in self.padding]}
+
+    def keras_config(self, keras3):
+        return Layer.keras_config(self, keras3)
 
 
 class UpSampling2D(Layer):
@@ -82,6 +114,30 @@ class Reshape(Layer):
 
     def get_config(self):
         return {**super().get_config(), "target_shape": list(self.target_shape)}
+
+
+class Permute(Layer):
+    """Reorders the axes after the batch: ``dims`` is a permutation of 1..rank - 1, as in Keras."""
+
+    def __init__(self, dims, **kwargs):
+        super().__init__(**kwargs)
+        self.dims = tuple(dims)
+        if sorted(self.dims) != list(range(1, len(self.dims) + 1)) or not all(isinstance(d, int) for d in self.dims):
+            raise ValueError(f"Permute dims must be a permutation of 1..{len(self.dims)}, got {dims!r}")
+
+    def check_input_shape(self, shape):
+        super().check_input_shape(shape)
+        if len(shape) != len(self.dims) + 1:
+            self.shape_error(f"permutes {len(self.dims)} axes, got input shape {_fmt(shape)}")
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], *(input_shape[d] for d in self.dims))
+
+    def call(self, x, training=False):
+        return F.permute(x, self.dims)
+
+    def get_config(self):
+        return {**super().get_config(), "dims": list(self.dims)}
 
 
 class Concatenate(Layer):

@@ -17,6 +17,13 @@ OPS = {
     "upsample_bilinear": lambda t: F.upsample2d(t, (3, 2), "bilinear"),
     "max_pool_explicit_ceil": lambda t: F.max_pool2d(t, 3, 2, ((1, 0), (2, 1)), ceil_mode=True),
     "avg_pool_count_include_pad": lambda t: F.avg_pool2d(t, 3, 2, 1, ceil_mode=True, count_include_pad=True),
+    "hard_sigmoid": F.hard_sigmoid, "hard_swish": F.hard_swish,
+    "local_response_norm": lambda t: F.local_response_norm(t, 2, 0.5, 0.75, 2.0),
+    "pad_reflect": lambda t: F.pad2d(t, ((2, 1), (0, 3)), "reflect"),
+    "pad_edge": lambda t: F.pad2d(t, ((1, 1), (2, 0)), "edge"),
+    "pad_wrap": lambda t: F.pad2d(t, ((0, 2), (1, 1)), "wrap"),
+    "pad_constant": lambda t: F.pad2d(t, ((1, 0), (0, 2)), value=2.5),
+    "permute": lambda t: F.permute(t, (2, 3, 1)),
 }
 KERNEL_OPS = {  # (op of input and kernel, kernel shape for a (2, 7, 6, 4) input)
     "conv_dilated_grouped": (lambda t, k: F.conv2d(t, k, None, 1, "same", dilation_rate=(2, 1), groups=2),
