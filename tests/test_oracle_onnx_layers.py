@@ -95,14 +95,17 @@ def test_hard_activations(n, c, seed):
         same_forward_and_backward(ours(mx), theirs(tx), [(mx, tx)], seed)
 
 
-@given(st.integers(1, 3), st.integers(1, 4), st.integers(1, 9), st.sampled_from([1, 3, 5, 7]),
+@given(st.integers(1, 3), st.integers(1, 4), st.integers(1, 9), st.integers(1, 7),
        st.sampled_from([(1e-4, 0.75, 1.0), (0.3, 0.5, 2.0)]), seeds)
 def test_local_response_normalization(n, h, c, size, constants, seed):
-    """Odd sizes: PyTorch centres an even window the other way round from ONNX (minifer follows ONNX)."""
+    """PyTorch centres an even window one channel lower than ONNX (whose rule minifer follows): on
+    the channels in reverse order, PyTorch's window is ONNX's."""
     alpha, beta, bias = constants
     mx, tx = pair(f32(seed, (n, h, 3, c), 2.0))
     y = F.local_response_norm(mx, size, alpha, beta, bias)
-    same_forward_and_backward(y, nhwc(TF.local_response_norm(nchw(tx), size, alpha, beta, bias)), [(mx, tx)], seed)
+    flip = (lambda t: t.flip(1)) if size % 2 == 0 else (lambda t: t)
+    t_y = nhwc(flip(TF.local_response_norm(flip(nchw(tx)), size, alpha, beta, bias)))
+    same_forward_and_backward(y, t_y, [(mx, tx)], seed)
 
 
 @given(st.integers(1, 3), st.integers(2, 6), st.integers(2, 6), st.integers(1, 3), st.data(),

@@ -3,7 +3,7 @@
 The file rebuilds the model with no code and loads with ``allow_pickle=False``. The header may
 carry ``metadata`` (class names, input range) so a trained model runs with no extra flags;
 older files without it still load. Keras files (``.h5``, ``.keras``) go to ``keras_files``,
-recognised by content when read.
+recognised by content when read; ONNX files (``.onnx``) to ``onnx_export`` and ``onnx_import``.
 """
 import json
 import os
@@ -17,18 +17,25 @@ from .config import layer_config, layer_from_config
 from .keras_files import file_kind, load_keras_model, save_keras_model
 from .kinds import MODEL_KEY, check_kind
 from .npz import FileFormatError, NpzFile
+from .onnx_export import save_onnx
 from .weights import assign_weights, weight_arrays
 
 FORMAT_VERSION = 2  # 2: inputs declare their pixel range (1 scaled every model's uint8 input to [0, 1])
 READS = (1, 2)
 MAX_CONFIG_BYTES = 1 << 24  # a config of thousands of layers is well under 1 MB
 KERAS_EXTENSIONS = (".h5", ".hdf5", ".keras")
+ONNX_EXTENSION = ".onnx"
 
 
-def save_model(model, path):
+def save_model(model, path, **options):
     """Write architecture and weights atomically to exactly ``path``; returns it (Keras's formats for
-    ``.h5``/``.hdf5``/``.keras``, minifer's .npz for any other name). ``model.metadata`` (a JSON-able
-    dict) and compile's arguments (``compile_config``, where they are names and numbers) go in the header."""
+    ``.h5``/``.hdf5``/``.keras``, ONNX for ``.onnx``, minifer's .npz for any other name). ``model.metadata``
+    (a JSON-able dict) and compile's arguments (``compile_config``, where they are names and numbers) go
+    in an .npz's header. ``options`` are the ONNX writer's (``fold_batchnorm``, ``opset``)."""
+    if str(path).endswith(ONNX_EXTENSION):
+        return save_onnx(model, path, **options)
+    if options:
+        raise TypeError(f"{', '.join(sorted(options))}: options of ONNX files (.onnx), not of {str(path)!r}")
     if str(path).endswith(KERAS_EXTENSIONS):
         return save_keras_model(model, path)
     header = {"format_version": FORMAT_VERSION, "model": layer_config(model)}

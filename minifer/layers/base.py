@@ -253,6 +253,11 @@ class Layer:
         output channel, or None where it cannot (the default)."""
         return None
 
+    def onnx_nodes(self, onnx, inputs):
+        """This layer as ONNX operators written with ``onnx`` (``io/onnx_export.OnnxBuilder``; 4-D values
+        are NCHW there) on ``inputs`` (a name, or a list); returns the output's name."""
+        raise NotImplementedError(f"{type(self).__name__} layer '{self.name}' cannot be written to ONNX")
+
     # -- configuration -----------------------------------------------------------
     def get_config(self):
         """Constructor arguments as JSON-able values; ``type(self)(**config)`` rebuilds the layer."""

@@ -57,6 +57,19 @@ class _Conv(Layer):
         return self.window_output_shape(input_shape, self.window, self.strides, self.padding,
                                         self.out_channels(input_shape[-1]))
 
+    def onnx_conv(self, onnx, x, weight, hint, bias=None, group=1, strides=None, dilation=None):
+        """An ONNX Conv of ``x`` with the OIHW array ``weight`` (made from the weight ``hint`` names) and
+        this layer's padding; the bias and activation are the caller's."""
+        kernel = weight.shape[2:]
+        strides = self.strides if strides is None else strides
+        inputs = [x, onnx.weight(self, weight, hint)] + ([onnx.weight(self, bias, "bias")] if bias is not None else [])
+        return onnx.node("Conv", inputs, kernel_shape=list(kernel), strides=list(strides), group=group,
+                         dilations=list(dilation or self.dilation_rate),
+                         **onnx.window_padding(self.padding, onnx.shape(x), self.window, strides))
+
+    def activation_nodes(self, onnx, y):
+        return activations.onnx_activation(onnx, self.activation, y)
+
     def add_bias(self, channels, dtype):
         if self.use_bias:
             self.bias = self.add_weight("bias", (channels,), self.bias_initializer, dtype,
@@ -118,6 +131,11 @@ class Conv2D(_Conv):
             return y.data
         return self.step(run if self.groups == 1 else grouped)
 
+    def onnx_nodes(self, onnx, x):
+        bias = None if self.bias is None else self.bias.numpy()
+        y = self.onnx_conv(onnx, x, self.kernel.numpy().transpose(3, 2, 0, 1), "kernel", bias, self.groups)
+        return self.activation_nodes(onnx, y)
+
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "groups": self.groups,
                 "kernel_initializer": self.kernel_initializer,
@@ -169,6 +187,11 @@ class DepthwiseConv2D(_Conv):
     def absorb_affine(self, scale, shift, channel_axes=2):
         return super().absorb_affine(scale, shift, channel_axes)  # output c * M + m is kernel[..., c, m]
 
+    def onnx_nodes(self, onnx, x):
+        bias = None if self.bias is None else self.bias.numpy()
+        return self.activation_nodes(onnx, self.onnx_conv(onnx, x, depthwise_oihw(self.depthwise_kernel.numpy()),
+                                                          "depthwise_kernel", bias, self.depthwise_kernel.shape[2]))
+
     def get_config(self):
         return {**super().get_config(), "depth_multiplier": self.depth_multiplier,
                 "depthwise_initializer": self.depthwise_initializer,
@@ -214,9 +237,23 @@ class SeparableConv2D(_Conv):
             return k.conv2d_forward(y, pointwise, bias, (1, 1), ((0, 0), (0, 0)), out_hw, "gemm")[0]
         return self.step(run)
 
+    def onnx_nodes(self, onnx, x):
+        y = self.onnx_conv(onnx, x, depthwise_oihw(self.depthwise_kernel.numpy()), "depthwise_kernel",
+                           group=self.depthwise_kernel.shape[2])
+        bias = None if self.bias is None else self.bias.numpy()
+        y = onnx.node("Conv", [y, onnx.weight(self, self.pointwise_kernel.numpy().transpose(3, 2, 0, 1), "pointwise")]
+                      + ([onnx.weight(self, bias, "bias")] if bias is not None else []), kernel_shape=[1, 1])
+        return self.activation_nodes(onnx, y)
+
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "depth_multiplier": self.depth_multiplier,
                 "depthwise_initializer": self.depthwise_initializer,
                 "pointwise_initializer": self.pointwise_initializer,
                 "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
                 "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer)}
+
+
+def depthwise_oihw(kernel):
+    """A depthwise kernel (kh, kw, C, M) as ONNX's grouped Conv weight (C * M, 1, kh, kw), output c * M + m."""
+    kh, kw, c, m = kernel.shape
+    return kernel.transpose(2, 3, 0, 1).reshape(c * m, 1, kh, kw)

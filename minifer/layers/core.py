@@ -49,6 +49,20 @@ class Dense(Layer):
         weights = inference.affine_folded(self.get_weights(), self.use_bias, scale, shift)
         return {**self.get_config(), "use_bias": True}, weights
 
+    def onnx_nodes(self, onnx, x):
+        """Gemm on (N, in); a 1x1 Conv on an image (its channels are ONNX's axis 1); MatMul otherwise."""
+        kernel, rank = self.kernel.numpy(), onnx.rank(x)
+        bias = [onnx.weight(self, self.bias.numpy(), "bias")] if self.use_bias else []
+        if rank == 4:
+            y = onnx.node("Conv", [x, onnx.weight(self, kernel.T[:, :, None, None], "kernel_1x1")] + bias,
+                          kernel_shape=[1, 1])
+        elif rank == 2:
+            y = onnx.node("Gemm", [x, onnx.weight(self, kernel, "kernel")] + bias)
+        else:
+            y = onnx.node("MatMul", [x, onnx.weight(self, kernel, "kernel")])
+            y = onnx.node("Add", [y] + bias) if bias else y
+        return activations.onnx_activation(onnx, self.activation, y)
+
     def get_config(self):
         return {**super().get_config(), "units": self.units, "activation": self.activation,
                 "use_bias": self.use_bias, "kernel_initializer": self.kernel_initializer,
@@ -72,6 +86,9 @@ class Dropout(Layer):
 
     def inference_step(self, listed=False, affine=None):
         return inference.identity_step
+
+    def onnx_nodes(self, onnx, x):
+        return x  # inference: nothing to write
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
@@ -97,9 +114,18 @@ class _Merge(Layer):
         return tuple(max((s[i] for s in input_shape if s[i] is not None), default=None)
                      for i in range(len(input_shape[0])))
 
+    onnx_op = None  # the ONNX operator of two inputs this merge chains
+
+    def onnx_nodes(self, onnx, inputs):
+        y = inputs[0]
+        for x in inputs[1:]:
+            y = onnx.node(self.onnx_op, [y, x])
+        return y
+
 
 class Add(_Merge):
     """Elementwise sum of a list of inputs of one shape (a residual connection)."""
+    onnx_op = "Add"
 
     def call(self, inputs, training=False):
         total = inputs[0]
@@ -118,7 +144,7 @@ class Add(_Merge):
 
 class Multiply(_Merge):
     """Elementwise product of a list of inputs (a gate: a (N, 1, 1, C) input scales each channel)."""
-    broadcasts = True
+    broadcasts, onnx_op = True, "Mul"
 
     def call(self, inputs, training=False):
         product = inputs[0]
@@ -129,7 +155,7 @@ class Multiply(_Merge):
 
 class Subtract(_Merge):
     """The first of two inputs minus the second."""
-    arity, broadcasts = 2, True
+    arity, broadcasts, onnx_op = 2, True, "Sub"
 
     def call(self, inputs, training=False):
         return inputs[0] - inputs[1]
@@ -161,6 +187,11 @@ class Scale(Layer):
 
     def call(self, x, training=False):
         return x * self.scale + self.bias
+
+    def onnx_nodes(self, onnx, x):
+        scale, bias = (onnx.weight(w, onnx.per_channel(w.numpy(), onnx.rank(x)), w.name.rsplit("/", 1)[-1])
+                       for w in (self.scale, self.bias))
+        return onnx.node("Add", [onnx.node("Mul", [x, scale]), bias])
 
     def get_config(self):
         return {**super().get_config(), "shape": list(self.shape), "scale_initializer": self.scale_initializer,

@@ -73,6 +73,19 @@ class BatchNormalization(Layer):
         scale, shift = (v.astype(self.moving_mean.dtype) for v in self.inference_affine())
         return lambda args, consumable: (kernels_for(args[0]).channel_affine(args[0], scale, shift), True)
 
+    def onnx_nodes(self, onnx, x):
+        """BatchNormalization where the channels are ONNX's axis 1 (images, (N, C)); else the affine map."""
+        rank, c = onnx.rank(x), self.moving_mean.shape[0]
+        if rank in (2, 4):
+            arrays = {"gamma": self.gamma.numpy() if self.scale else numpy.ones(c),
+                      "beta": self.beta.numpy() if self.center else numpy.zeros(c),
+                      "moving_mean": self.moving_mean.numpy(), "moving_variance": self.moving_variance.numpy()}
+            weights = [onnx.weight(self, array, hint) for hint, array in arrays.items()]
+            return onnx.node("BatchNormalization", [x, *weights], epsilon=self.epsilon)
+        scale, shift = (onnx.weight(self, onnx.per_channel(a, rank), h) for a, h in zip(self.inference_affine(),
+                                                                                       ("scale", "shift")))
+        return onnx.node("Add", [onnx.node("Mul", [x, scale]), shift])
+
     def get_config(self):
         gamma_init, beta_init, mean_init, var_init = self.initializers
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
@@ -99,6 +112,13 @@ class LocalResponseNormalization(Layer):
 
     def call(self, x, training=False):
         return F.local_response_norm(x, self.size, self.alpha, self.beta, self.bias)
+
+    def onnx_nodes(self, onnx, x):
+        """ONNX's LRN normalises axis 1, the channels of an image or of (N, C)."""
+        if onnx.rank(x) not in (2, 4):
+            raise NotImplementedError(f"LocalResponseNormalization layer '{self.name}' is written to ONNX on images "
+                                      f"and (N, C) values only, not rank {onnx.rank(x)}")
+        return onnx.node("LRN", [x], size=self.size, alpha=self.alpha, beta=self.beta, bias=self.bias)
 
     def get_config(self):
         return {**super().get_config(), "size": self.size, "alpha": self.alpha, "beta": self.beta, "bias": self.bias}

@@ -27,6 +27,11 @@ class _Pooling2D(Layer):
         return {**super().get_config(), "pool_size": list(self.pool_size), "strides": list(self.strides),
                 "padding": padding, "ceil_mode": self.ceil_mode}
 
+    def onnx_pool(self, onnx, x, op_type, **attributes):
+        return onnx.node(op_type, [x], kernel_shape=list(self.pool_size), strides=list(self.strides),
+                         ceil_mode=int(self.ceil_mode), **attributes,
+                         **onnx.window_padding(self.padding, onnx.shape(x), self.pool_size, self.strides))
+
     def keras_config(self, keras3):
         config = self.get_config()
         ceil_mode, count_include_pad = config.pop("ceil_mode"), config.pop("count_include_pad", False)
@@ -45,6 +50,9 @@ class MaxPooling2D(_Pooling2D):
             return k.max_pool_forward(x, self.pool_size, self.strides, pads, out_hw, False)[0]
         return inference.windowed(self.strides, self.padding, self.pool_size, run, lambda y: y, self.ceil_mode)
 
+    def onnx_nodes(self, onnx, x):
+        return self.onnx_pool(onnx, x, "MaxPool")
+
 
 class AveragePooling2D(_Pooling2D):
     """Window means; padded pixels are left out of each mean, as in Keras, unless the padding is
@@ -58,6 +66,9 @@ class AveragePooling2D(_Pooling2D):
     def call(self, x, training=False):
         return F.avg_pool2d(x, self.pool_size, self.strides, self.padding, self.ceil_mode, self.count_include_pad)
 
+    def onnx_nodes(self, onnx, x):
+        return self.onnx_pool(onnx, x, "AveragePool", count_include_pad=int(self.count_include_pad))
+
     def get_config(self):
         return {**super().get_config(), "count_include_pad": self.count_include_pad}
 
@@ -65,17 +76,25 @@ class AveragePooling2D(_Pooling2D):
 class _GlobalPooling(Layer):
     """(N, H, W, C) -> (N, C)."""
     input_ndim = 4
+    onnx_op = None  # ONNX's operator, which keeps (N, C, 1, 1)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[-1])
 
+    def onnx_nodes(self, onnx, x):
+        return onnx.node("Flatten", [onnx.node(self.onnx_op, [x])], rank=2)
+
 
 class GlobalMaxPooling2D(_GlobalPooling):
+    onnx_op = "GlobalMaxPool"
+
     def call(self, x, training=False):
         return F.global_max_pool2d(x)
 
 
 class GlobalAveragePooling2D(_GlobalPooling):
+    onnx_op = "GlobalAveragePool"
+
     def call(self, x, training=False):
         return F.global_average_pool2d(x)
 
@@ -97,3 +116,6 @@ class Flatten(Layer):
 
     def inference_step(self, listed=False, affine=None):
         return lambda args, consumable: (args[0].reshape(args[0].shape[0], -1), consumable)
+
+    def onnx_nodes(self, onnx, x):
+        return onnx.node("Flatten", [onnx.to_minifer_order(x)], rank=2)  # Keras's NHWC order

@@ -44,6 +44,25 @@ class Padding2D(Layer):
     def call(self, x, training=False):
         return F.pad2d(x, self.padding, self.mode, self.value)
 
+    def onnx_nodes(self, onnx, x):
+        (top, bottom), (left, right) = self.padding
+        if self.mode == "wrap":  # ONNX's Pad wraps from opset 19 on: the far rows, the image, the near rows
+            return self._wrap(onnx, x)
+        return onnx.node("Pad", [x, onnx.ints([0, 0, top, left, 0, 0, bottom, right], "pads"),
+                                 onnx.constant(self.value, "value")], mode=self.mode)
+
+    def _wrap(self, onnx, x):
+        shape = onnx.shape(x)
+        for axis, (before, after), size in zip((2, 3), self.padding, shape[1:3]):
+            if size is None or max(before, after) > size:
+                raise NotImplementedError(f"Padding2D layer '{self.name}' wraps {self.padding} pixels around an input "
+                                          f"of shape {shape}: ONNX needs a known size at least as large")
+            far = [onnx.node("Slice", [x, onnx.ints([size - before]), onnx.ints([size]), onnx.ints([axis])])] \
+                if before else []
+            near = [onnx.node("Slice", [x, onnx.ints([0]), onnx.ints([after]), onnx.ints([axis])])] if after else []
+            x = onnx.node("Concat", far + [x] + near, axis=axis) if before or after else x
+        return x
+
     def get_config(self):
         return {**super().get_config(), "padding": [list(p) for p in self.padding], "mode": self.mode,
                 "value": self.value}
@@ -85,6 +104,13 @@ class UpSampling2D(Layer):
     def call(self, x, training=False):
         return F.upsample2d(x, self.size, self.interpolation)
 
+    def onnx_nodes(self, onnx, x):
+        scales = onnx.constant([1.0, 1.0, *self.size], "scales", dtype=numpy.float32)
+        if self.interpolation == "nearest":
+            return onnx.node("Resize", [x, "", scales], mode="nearest", coordinate_transformation_mode="asymmetric",
+                             nearest_mode="floor")
+        return onnx.node("Resize", [x, "", scales], mode="linear", coordinate_transformation_mode="half_pixel")
+
     def get_config(self):
         return {**super().get_config(), "size": list(self.size), "interpolation": self.interpolation}
 
@@ -112,6 +138,11 @@ class Reshape(Layer):
     def call(self, x, training=False):
         return ops.reshape(x, (x.shape[0], *self.target_shape))
 
+    def onnx_nodes(self, onnx, x):
+        target = onnx.ints([0, *self.target_shape])  # 0: the batch as it is
+        return onnx.from_minifer_order(onnx.node("Reshape", [onnx.to_minifer_order(x), target],
+                                                 rank=1 + len(self.target_shape)))
+
     def get_config(self):
         return {**super().get_config(), "target_shape": list(self.target_shape)}
 
@@ -135,6 +166,14 @@ class Permute(Layer):
 
     def call(self, x, training=False):
         return F.permute(x, self.dims)
+
+    def onnx_nodes(self, onnx, x):
+        """One Transpose from the file's order of the input to the file's order of the output."""
+        rank = onnx.rank(x)
+        order = (0, 2, 3, 1) if rank == 4 else tuple(range(rank))  # the file's axis of each minifer axis
+        back = (0, 3, 1, 2) if rank == 4 else tuple(range(rank))
+        perm = (0, *self.dims)
+        return onnx.node("Transpose", [x], perm=[order[perm[back[i]]] for i in range(rank)])
 
     def get_config(self):
         return {**super().get_config(), "dims": list(self.dims)}
@@ -169,6 +208,9 @@ class Concatenate(Layer):
     def call(self, inputs, training=False):
         return F.concatenate(inputs, self.axis)
 
+    def onnx_nodes(self, onnx, inputs):
+        return onnx.node("Concat", inputs, axis=onnx.axis(inputs[0], self.axis))
+
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
 
@@ -182,6 +224,9 @@ class Rescaling(Layer):
 
     def call(self, x, training=False):
         return F.rescale(x, self.scale, self.offset)
+
+    def onnx_nodes(self, onnx, x):
+        return onnx.node("Add", [onnx.node("Mul", [x, onnx.constant(self.scale)]), onnx.constant(self.offset)])
 
     def get_config(self):
         return {**super().get_config(), "scale": self.scale, "offset": self.offset}
