@@ -46,7 +46,8 @@ CASES = {
     "Dropout": [image_case(lambda: L.Dropout(0.7, seed=3))],
     "SpatialDropout2D": [image_case(lambda: L.SpatialDropout2D(0.4, seed=1))],
     "Activation": [image_case(lambda name=name: L.Activation(name))  # bound now, not the loop's last name
-                   for name in ("relu", "softmax", "linear", "selu", "swish", "hard_sigmoid", "hard_swish")],
+                   for name in ("relu", "softmax", "linear", "selu", "swish", "hard_sigmoid", "hard_swish",
+                                "log_softmax")],
     "ReLU": [image_case(lambda: L.ReLU()), image_case(lambda: L.ReLU(max_value=0.8)),
              image_case(lambda: L.ReLU(negative_slope=0.2, threshold=0.3)),
              image_case(lambda: L.ReLU(max_value=1.2, negative_slope=0.1, threshold=-0.4))],

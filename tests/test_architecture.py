@@ -127,7 +127,10 @@ def test_function_names_never_collide_with_layer_names():
 
 
 # modules whose string keys are another format's vocabulary, which may share a layer's name: {path: why}
-FOREIGN_VOCABULARY = {}
+_ONNX_OPERATORS = ("ONNX operator types (Add, Softmax, Reshape, Flatten, Dropout, BatchNormalization...) key the "
+                   "import tables; they name ONNX's operators, which map onto minifer layers through their classes")
+FOREIGN_VOCABULARY = {f"minifer/io/onnx_ops_{kind}.py": _ONNX_OPERATORS
+                      for kind in ("dense", "elementwise", "image", "shape")}
 
 
 def layer_class_files():

@@ -18,6 +18,7 @@ from .keras_files import file_kind, load_keras_model, save_keras_model
 from .kinds import MODEL_KEY, check_kind
 from .npz import FileFormatError, NpzFile
 from .onnx_export import save_onnx
+from .onnx_import import load_onnx
 from .weights import assign_weights, weight_arrays
 
 FORMAT_VERSION = 2  # 2: inputs declare their pixel range (1 scaled every model's uint8 input to [0, 1])
@@ -50,15 +51,18 @@ def save_model(model, path, **options):
 
 
 def load_model(path):
-    """The model in ``path`` (minifer .npz or a Keras file), opened as given; ``model.metadata`` from its header."""
+    """The model in ``path`` (minifer .npz, a Keras file, or ONNX by its .onnx name), opened as given;
+    ``model.metadata`` from an .npz's header."""
     path = npz_path(path)  # as given, or with the .npz older versions appended
     if not os.path.exists(path):
         raise FileNotFoundError(f"no model file {path!r}")
     kind = file_kind(path)
     if kind in ("hdf5", "keras") or (kind is None and path.endswith(KERAS_EXTENSIONS)):
         return load_keras_model(path)
+    if kind is None and path.endswith(ONNX_EXTENSION):
+        return load_onnx(path)
     if kind != "zip":
-        raise ValueError(f"{path!r} is neither a minifer .npz model nor a Keras .h5/.keras file")
+        raise ValueError(f"{path!r} is neither a minifer .npz model, a Keras .h5/.keras file nor an .onnx file")
     with NpzFile(path, "a minifer model file (minifer.save)") as archive:  # the path as given
         header = _read_header(archive)
         weights = archive.without(MODEL_KEY)

@@ -73,7 +73,7 @@ class OnnxBuilder:
         array = numpy.asarray(array)
         dtype = dtype or (self.dtype if array.dtype.kind == "f" else array.dtype)
         name = self.fresh(hint)
-        self.initializers.append(self.onnx.numpy_helper.from_array(numpy.ascontiguousarray(array, dtype), name))
+        self.initializers.append(self.onnx.numpy_helper.from_array(numpy.array(array, dtype, order="C"), name))
         self.ranks[name] = array.ndim
         return name
 

@@ -26,6 +26,7 @@ _BY_NAME = {
     "hard_sigmoid": F.hard_sigmoid,  # Keras 3's, relu6(x + 3) / 6
     "hard_silu": F.hard_swish,
     "hard_swish": F.hard_swish,  # Keras 3's other name for hard_silu
+    "log_softmax": F.log_softmax,
 }
 _IN_PLACE = {"linear": lambda y: y, "relu": inference.relu_in_place, "softmax": inference.softmax_in_place}
 
@@ -60,6 +61,7 @@ _ONNX = {
     "leaky_relu": lambda onnx, x: onnx.node("LeakyRelu", [x], alpha=0.2),
     "hard_sigmoid": lambda onnx, x: onnx.node("HardSigmoid", [x], alpha=1 / 6, beta=0.5),
     "hard_swish": lambda onnx, x: onnx.node("HardSwish", [x]),
+    "log_softmax": lambda onnx, x: onnx.node("LogSoftmax", [x], axis=onnx.axis(x, -1)),
 }
 _ONNX["silu"], _ONNX["hard_silu"] = _ONNX["swish"], _ONNX["hard_swish"]
 
