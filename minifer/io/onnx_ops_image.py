@@ -18,7 +18,7 @@ WINDOW = {"auto_pad": "NOTSET", "kernel_shape": None, "pads": None, "strides": N
 
 def window(importer, node, a, x, kernel, explicit=False):
     """(strides, dilations, padding) of a 2-D sliding window: padding "same", "valid" or explicit
-    (kept explicit with ``explicit``, for the pools, which take it as it is)."""
+    (kept explicit with ``explicit``, where "same" would mean otherwise)."""
     if len(kernel) != 2:
         raise importer.refuse(node, f"slides a window of {len(kernel)} dimensions; minifer's are 2-D", "kernel_shape")
     strides, dilations = (tuple(a[k] or (1, 1)) for k in ("strides", "dilations"))
@@ -79,11 +79,12 @@ def pool(importer, node):
     a = importer.attributes(node, {**WINDOW, "ceil_mode": 0, **extra})
     x = importer.nhwc(node, importer.sym(node))
     kernel = tuple(a["kernel_shape"] or ())
-    strides, dilations, padding = window(importer, node, a, x, kernel, explicit=True)
+    counted = average and bool(a["count_include_pad"])  # "same" leaves its padding out of the means
+    strides, dilations, padding = window(importer, node, a, x, kernel, explicit=counted)
     if dilations != (1, 1):
         raise importer.refuse(node, f"is {list(dilations)}; minifer's pools are not dilated", "dilations")
     ceil_mode = bool(a["ceil_mode"]) and padding != "same"  # "same" rounds up already
-    if average and a["count_include_pad"] and padding == "same":
+    if counted and padding == "same":
         raise importer.refuse(node, "counts SAME padding in the means; minifer counts explicit padding only",
                               "count_include_pad")
     config = {"count_include_pad": bool(a["count_include_pad"])} if average else {}
