@@ -125,6 +125,12 @@ def test_a_custom_domain_and_a_constant_output_are_refused(tmp_path):
     refused(tmp_path, model, r"graph output 'y' does not depend on the model's inputs")
 
 
+def test_a_file_older_than_opset_7_is_refused_saying_so(tmp_path):
+    model = graph_of([helper.make_node("Relu", ["x"], ["y"])], [tensor("x", ["N", 2])], [tensor("y", ["N", 2])],
+                     opset=6)
+    refused(tmp_path, model, "uses ONNX opset 6; minifer reads opset 7 and later")
+
+
 def test_the_batch_size_travels_through_shape_arithmetic_into_a_reshape(tmp_path):
     """RetinaFace's heads: Reshape(x, Concat(Unsqueeze(Gather(Shape(x), 0)), [-1], [2])), any batch."""
     ints = lambda name, values: onnx.numpy_helper.from_array(numpy.asarray(values, numpy.int64), name)  # noqa: E731

@@ -24,6 +24,7 @@ from ..layers.base import fresh_names
 from .onnx_read import OnnxFormatError
 
 Sym = collections.namedtuple("Sym", "tensor layout")
+MIN_OPSET = 7  # ONNX 1.2 (2018): numpy-style broadcasting, no consumed_inputs
 MAX_FOLDED = 1 << 27  # elements one folded constant may have (VGG's largest weight has 103 million)
 TO_NHWC, TO_NCHW = (2, 3, 1), (3, 1, 2)  # Permute dims between the two layouts
 
@@ -64,6 +65,10 @@ class Importer:
         self.static_batch = None  # the batch size the file's inputs declare, if any
 
     def model(self):
+        if self.opset < MIN_OPSET:
+            raise self.error(f"uses ONNX opset {self.opset}; minifer reads opset {MIN_OPSET} and later (older "
+                             "operators broadcast and consume inputs differently): convert it with onnx's "
+                             "version_converter first")
         with fresh_names():
             inputs = [self.input(v) for v in self.graph.inputs]
             for node in self.graph.nodes:

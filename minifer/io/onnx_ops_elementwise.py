@@ -138,7 +138,7 @@ ARITHMETIC = {"Add": (numpy.add, L.Add), "Sub": (numpy.subtract, L.Subtract), "M
 
 
 def arithmetic(importer, node):
-    importer.attributes(node, {"broadcast": None, "axis": None} if importer.opset < 7 else {})
+    importer.attributes(node, {})
     compute, merge = ARITHMETIC[node.op_type]
     if known(importer, node) is not None:
         return fold(importer, node, compute or (lambda *arrays: sum(arrays[1:], arrays[0])))

@@ -17,6 +17,7 @@ import os
 
 import numpy
 
+from .extras import optional_module
 from .npz import FileFormatError
 
 MAX_FILE_BYTES = 2 ** 31 - 1  # protobuf's own limit on one message
@@ -44,11 +45,7 @@ class OnnxFormatError(FileFormatError):
 
 def onnx_module():
     """The ``onnx`` package (protobuf schema and checker), an optional extra imported on first use."""
-    try:
-        import onnx
-    except ImportError:
-        raise ImportError("ONNX files need the onnx package: pip install 'minifer[onnx]'") from None
-    return onnx
+    return optional_module("onnx", "ONNX files", "onnx")
 
 
 def read_onnx(path):
