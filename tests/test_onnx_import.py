@@ -8,7 +8,7 @@ from onnx_oracle import feeds_for, onnx, run
 import minifer  # noqa: E402
 from minifer import layers as L  # noqa: E402
 from minifer.io.onnx_context import OnnxImportError  # noqa: E402
-from layer_cases import CASE_IDS, case_model, randomised  # noqa: E402
+from layer_cases import CASE_IDS, case_model  # noqa: E402
 
 helper = onnx.helper
 # what minifer writes but cannot read back: opset 17 has no GELU (it is written through Erf), a
@@ -98,7 +98,8 @@ def refused(tmp_path, model, pattern):
 
 def test_an_operator_minifer_lacks_is_refused_naming_node_and_operator(tmp_path):
     model = graph_of([helper.make_node("Relu", ["x"], ["r"], name="first"),
-                      helper.make_node("Cos", ["r"], ["y"], name="cosine")], [tensor("x", ["N", 4])], [tensor("y", ["N", 4])])
+                      helper.make_node("Cos", ["r"], ["y"], name="cosine")],
+                     [tensor("x", ["N", 4])], [tensor("y", ["N", 4])])
     refused(tmp_path, model, r"node 'cosine' \(Cos\) is an operator minifer does not map")
 
 

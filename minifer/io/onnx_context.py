@@ -78,8 +78,9 @@ class Importer:
                     if source in self.values:
                         self.values[alias] = self.values[source]
             outputs = [self.output(v.name) for v in self.graph.outputs]
-            model = L.get("Model")(inputs if len(inputs) > 1 else inputs[0], outputs if len(outputs) > 1 else outputs[0],
-                                   name=self.layer_name(os.path.splitext(os.path.basename(self.graph.path))[0]))
+            name = self.layer_name(os.path.splitext(os.path.basename(self.graph.path))[0])
+            model = L.get("Model")(inputs if len(inputs) > 1 else inputs[0],
+                                   outputs if len(outputs) > 1 else outputs[0], name=name)
         for layer, arrays in self.weights:
             layer.set_weights([numpy.asarray(a, dtype=w.dtype).reshape(w.shape) for a, w in zip(arrays, layer.weights)])
         return model

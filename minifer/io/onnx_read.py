@@ -34,7 +34,7 @@ OnnxGraph.__doc__ = """``opsets``: {domain: version} ("" is ONNX's own); ``input
 (graph inputs that are initializers left out); ``initializers``: {name: array}; ``nodes``: OnnxNode
 list, each after the nodes whose outputs it reads."""
 ValueInfo = collections.namedtuple("ValueInfo", "name dtype shape")
-ValueInfo.__doc__ = "``dtype`` a NumPy dtype (None if not a tensor of numbers); ``shape`` a tuple, None for an unknown size."
+ValueInfo.__doc__ = "``dtype``: NumPy's (None if not a tensor of numbers); ``shape``: a tuple, None for unknown sizes."
 OnnxNode = collections.namedtuple("OnnxNode", "name op_type domain inputs outputs attributes")
 OnnxNode.__doc__ = "``inputs`` may hold '' for an omitted optional input; ``attributes`` {name: Python or NumPy value}."
 
