@@ -118,3 +118,11 @@ def test_a_model_used_as_a_layer_is_refused_naming_it(tmp_path):
     with pytest.raises(NotImplementedError, match="Model layer 'inner' cannot be written to ONNX"):
         minifer.save(model, tmp_path / "m.onnx")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("make", ["functional", "sequential", "since_fixture"])
+def test_the_keras_round_trip_models_a_sequential_among_them(tmp_path, make):
+    """tests/keras_models.py's graphs (every layer type Keras has), and a Sequential, folded."""
+    import keras_models
+    for batch in (1, 7):
+        matches(getattr(keras_models, make)(), tmp_path / "m.onnx", batch)
