@@ -116,6 +116,14 @@ def test_an_attribute_minifer_cannot_honour_is_refused_naming_it(tmp_path):
     refused(tmp_path, model, r"node 'r' \(Relu\) attribute 'unheard_of' is not an attribute minifer knows")
 
 
+def test_weights_their_node_contradicts_are_refused(tmp_path):
+    w = onnx.numpy_helper.from_array(numpy.ones((4, 2, 3, 3), numpy.float32), "w")
+    b = onnx.numpy_helper.from_array(numpy.ones(3, numpy.float32), "b")  # 3 biases for 4 filters
+    model = graph_of([helper.make_node("Conv", ["x", "w", "b"], ["y"], name="c")], [tensor("x", ["N", 2, 5, 5])],
+                     [tensor("y", ["N", 4, 3, 3])], [w, b])
+    refused(tmp_path, model, r"weights do not fit the layers they map onto: Conv2D 'c'")
+
+
 def test_a_custom_domain_and_a_constant_output_are_refused(tmp_path):
     model = graph_of([helper.make_node("Gelu", ["x"], ["y"], name="ms", domain="com.microsoft")],
                      [tensor("x", ["N", 2])], [tensor("y", ["N", 2])])

@@ -82,7 +82,10 @@ class Importer:
             model = L.get("Model")(inputs if len(inputs) > 1 else inputs[0],
                                    outputs if len(outputs) > 1 else outputs[0], name=name)
         for layer, arrays in self.weights:
-            layer.set_weights([numpy.asarray(a, dtype=w.dtype).reshape(w.shape) for a, w in zip(arrays, layer.weights)])
+            try:
+                layer.set_weights([numpy.asarray(a, dtype=w.dtype) for a, w in zip(arrays, layer.weights)])
+            except ValueError as e:  # weights the node's own shapes contradict
+                raise self.error(f"its weights do not fit the layers they map onto: {e}") from None
         return model
 
     def input(self, value):
