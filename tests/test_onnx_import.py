@@ -32,6 +32,17 @@ def test_what_minifer_writes_it_reads_back_computing_the_same(tmp_path, name, in
         assert not any(isinstance(layer, L.Permute) for layer in back.layers)
 
 
+@pytest.mark.parametrize("name, index", [("Dense", 1), ("Padding2D", 2)])
+def test_gelu_and_wrapping_read_back_from_a_later_opset(tmp_path, name, index):
+    """Opset 20 has a GELU operator and 19 Pad's "wrap": written so, minifer reads them back."""
+    model = case_model(name, index)
+    back = minifer.load(minifer.save(model, tmp_path / "m.onnx", opset=20))
+    x = feeds_for(model, 5)["input_1"]
+    numpy.testing.assert_allclose(back.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5, atol=1e-5)
+    numpy.testing.assert_allclose(run(tmp_path / "m.onnx", {"input_1": x})[0], model.predict(x, verbose=0),
+                                  rtol=1e-5, atol=1e-5)
+
+
 def image_model():
     """A small CNN written by onnx's helper in ONNX's own layout: NCHW in, NCHW and (N, 3) out."""
     rng = numpy.random.default_rng(0)

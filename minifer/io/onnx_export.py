@@ -26,9 +26,9 @@ class OnnxBuilder:
     """What a layer writes its ONNX nodes with. Values are names; ``rank(name)`` is the value's rank,
     and a 4-D value is NCHW. ``node`` adds an operator and returns its output name (or names)."""
 
-    def __init__(self, dtype):
+    def __init__(self, dtype, opset=OPSET):
         self.onnx = onnx_module()
-        self.dtype = numpy.dtype(dtype)
+        self.dtype, self.opset = numpy.dtype(dtype), opset  # a layer may use an operator its opset has
         self.nodes, self.initializers, self.ranks = [], [], {}
         self.shapes = {}  # minifer's (NHWC) shape of every value a layer is called on
         self._weights = {}  # id of a weight array source -> initializer name (shared layers write weights once)
@@ -113,14 +113,15 @@ class OnnxBuilder:
 
 def save_onnx(model, path, fold_batchnorm=True, opset=OPSET):
     """Write ``model`` to ``path`` as ONNX; returns ``path``. ``fold_batchnorm``: fold each
-    BatchNormalization into the layer before it where it can (as ``predict`` does)."""
+    BatchNormalization into the layer before it where it can (as ``predict`` does). ``opset``: 17,
+    or later for the operators later opsets added (GELU from 20, Pad's "wrap" from 19)."""
     onnx = onnx_module()
     if opset < OPSET:
         raise ValueError(f"minifer writes ONNX opset {OPSET} or later, not {opset}")
     if fold_batchnorm:
         model = model.fold_batchnorm()
     dtype = model.inputs[0].dtype
-    builder = OnnxBuilder(dtype if dtype.kind == "f" else numpy.float32)
+    builder = OnnxBuilder(dtype if dtype.kind == "f" else numpy.float32, opset)
     values, graph_inputs = {}, []
     for t in model.inputs:
         name = t.layer.name

@@ -41,7 +41,9 @@ def get(identifier):
 
 
 def _gelu_nodes(onnx, x):
-    """x * (1 + erf(x / sqrt 2)) / 2: GELU is an operator from opset 20 on only."""
+    """GELU, an operator from opset 20 on; before, x * (1 + erf(x / sqrt 2)) / 2."""
+    if onnx.opset >= 20:
+        return onnx.node("Gelu", [x])
     erf = onnx.node("Erf", [onnx.node("Mul", [x, onnx.constant(1 / math.sqrt(2))])])
     half = onnx.node("Mul", [x, onnx.constant(0.5)])
     return onnx.node("Mul", [half, onnx.node("Add", [erf, onnx.constant(1.0)])])

@@ -46,7 +46,7 @@ class Padding2D(Layer):
 
     def onnx_nodes(self, onnx, x):
         (top, bottom), (left, right) = self.padding
-        if self.mode == "wrap":  # ONNX's Pad wraps from opset 19 on: the far rows, the image, the near rows
+        if self.mode == "wrap" and onnx.opset < 19:  # Pad wraps from opset 19 on: before, the far rows, the image...
             return self._wrap(onnx, x)
         return onnx.node("Pad", [x, onnx.ints([0, 0, top, left, 0, 0, bottom, right], "pads"),
                                  onnx.constant(self.value, "value")], mode=self.mode)
