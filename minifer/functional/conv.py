@@ -5,16 +5,15 @@ A Function checks its geometry once, asks the kernel set of its input's arrays f
 conv2d's formulation ("shift", "gemm", "im2col" on the CPU) is the kernel set's choice unless
 ``path`` names one; every path gives the same result.
 
-Dilated and grouped convolutions are compositions, so every kernel set computes them with the
-kernels it has: a dilated kernel is the kernel with zeros between its taps (``dilated``); a
-grouped convolution is one convolution per group, concatenated, or a depthwise one where each
-group holds one input channel (docs/benchmarks.md measures what both cost).
+Dilated and grouped convolutions are built on the kernels every set has: a dilated kernel is the
+kernel with zeros between its taps (``dilated``); a grouped convolution calls the conv2d pair once
+per group, or is a depthwise one where each group holds one input channel (docs/benchmarks.md
+measures what both cost).
 """
 from ..autograd import Function, ops
 from ..backend import get_xp
 from ..kernels import kernels_for
 from .geometry import as_pair, window_geometry
-from .shape import concatenate
 
 
 class _ConvolutionFunction(Function):
@@ -51,6 +50,44 @@ class Conv2DFunction(_ConvolutionFunction):
     def run_backward(self, k, g):
         return k.conv2d_backward(g, self.saved, self.w, self.x_shape, self.w_shape, self.strides, self.pads,
                                  self.out_hw, self.path)
+
+
+class GroupedConv2DFunction(Conv2DFunction):
+    """A convolution in ``groups``: each group of input channels convolved with its share of the
+    filters by the conv2d kernel pair, one call per group, forward and backward (slicing Tensors
+    instead would give every group a zero gradient the size of the whole input)."""
+
+    def __init__(self, strides, padding, path, groups):
+        super().__init__(strides, padding, path)
+        self.groups = groups
+
+    def _group(self, array, i):
+        size = array.shape[-1] // self.groups
+        return get_xp(array).ascontiguousarray(array[..., i * size:(i + 1) * size])
+
+    def run_forward(self, k, x, w, b):
+        xp, parts, saved, self.paths = get_xp(x), [], [], []
+        for i in range(self.groups):
+            xi, wi = self._group(x, i), self._group(w, i)
+            self.paths.append(k.conv2d_path(xi.shape, wi.shape[:2], self.strides, self.path))
+            y, kept = k.conv2d_forward(xi, wi, None, self.strides, self.pads, self.out_hw, self.paths[-1])
+            parts.append(y)
+            saved.append(kept)
+        y = xp.concatenate(parts, axis=-1)
+        return (y if b is None else xp.add(y, b, out=y)), saved
+
+    def run_backward(self, k, g):
+        xp, dxs, dws = get_xp(g), [], []
+        x_shape = (*self.x_shape[:3], self.x_shape[3] // self.groups)
+        w_shape = (*self.w_shape[:3], self.w_shape[3] // self.groups)
+        for i in range(self.groups):
+            dx, dw = k.conv2d_backward(self._group(g, i), None if self.saved is None else self.saved[i],
+                                       None if self.w is None else self._group(self.w, i), x_shape, w_shape,
+                                       self.strides, self.pads, self.out_hw, self.paths[i])
+            dxs.append(dx)
+            dws.append(dw)
+        return (None if self.w is None else xp.concatenate(dxs, axis=-1),
+                None if self.saved is None else xp.concatenate(dws, axis=-1))
 
 
 class DepthwiseConv2DFunction(_ConvolutionFunction):
@@ -111,11 +148,8 @@ def _grouped(x, kernel, bias, strides, padding, path, groups):
                          f"filters divisible by {groups}; got {channels} channels and {filters} filters")
     if per_group == 1:  # output f = c * M + m reads channel c alone: kernel[..., 0, f] is depthwise [..., c, m]
         return depthwise_conv2d(x, ops.reshape(kernel, (kh, kw, groups, filters // groups)), bias, strides, padding)
-    out = filters // groups
-    parts = [conv2d(x[..., g * per_group:(g + 1) * per_group], kernel[..., g * out:(g + 1) * out], None, strides,
-                    padding, path) for g in range(groups)]
-    y = concatenate(parts)
-    return y if bias is None else y + bias
+    args = (x, kernel) if bias is None else (x, kernel, bias)
+    return GroupedConv2DFunction(as_pair(strides, "strides"), padding, path, groups)(*args)
 
 
 def depthwise_conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
