@@ -99,6 +99,7 @@ class _Merge(Layer):
     equal, or where ``broadcasts``, broadcast against each other as Keras's merge layers allow."""
     arity = None
     broadcasts = False
+    onnx_op = None  # the ONNX operator of two inputs the merge chains
 
     def check_input_shape(self, shapes):
         count = f"{self.arity}" if self.arity else "at least two"
@@ -113,8 +114,6 @@ class _Merge(Layer):
     def compute_output_shape(self, input_shape):
         return tuple(max((s[i] for s in input_shape if s[i] is not None), default=None)
                      for i in range(len(input_shape[0])))
-
-    onnx_op = None  # the ONNX operator of two inputs this merge chains
 
     def onnx_nodes(self, onnx, inputs):
         y = inputs[0]
