@@ -57,11 +57,13 @@ def reset_peak():
 
 
 def onnx_infer(path, batch, threads):
+    """A batch through the file's session, shaped as its one input is (PyTorch's NCHW, minifer's NHWC)."""
     import numpy
     from _onnx import session
     sess = session(path, threads)
-    x = numpy.random.default_rng(0).standard_normal((batch, 1, 48, 48), dtype=numpy.float32)
-    return lambda: sess.run(None, {"x": x})
+    entry = sess.get_inputs()[0]
+    x = numpy.random.default_rng(0).standard_normal((batch, *entry.shape[1:]), dtype=numpy.float32)
+    return lambda: sess.run(None, {entry.name: x})
 
 
 def main():

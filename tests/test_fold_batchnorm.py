@@ -36,3 +36,15 @@ def test_depthwise_and_dense_fold_and_a_shared_output_stays():
     assert batchnorms(folded) == 1
     x = numpy.random.default_rng(4).random((5, 6, 6, 2)).astype(numpy.float32)
     numpy.testing.assert_allclose(folded(x).numpy(), model(x).numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_a_sequential_folds_too():
+    """Regression: a Sequential's config listed no input layer, so folding raised a KeyError."""
+    with L.fresh_names():
+        model = minifer.Sequential([L.Conv2D(3, 3, use_bias=False), L.BatchNormalization(), L.ReLU(), L.Flatten(),
+                                    L.Dense(2), L.BatchNormalization()], input_shape=(5, 5, 2))
+    model = with_statistics(model, seed=3)
+    x = numpy.random.default_rng(4).standard_normal((3, 5, 5, 2)).astype(numpy.float32)
+    folded = model.fold_batchnorm()
+    assert batchnorms(folded) == 0
+    numpy.testing.assert_allclose(folded(x).numpy(), model(x).numpy(), rtol=1e-4, atol=1e-6)

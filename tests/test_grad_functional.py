@@ -39,6 +39,31 @@ def test_conv2d(g, filters, use_bias, seed):
                     [x, kernel] + ([bias] if use_bias else []), seed)
 
 
+def assume_dilated_window_fits(g, rate):
+    for size, k, r, s in zip((g["h"], g["w"]), g["kernel"], rate, g["strides"]):
+        assume(conv_output_length(size, (k - 1) * r + 1, s, g["padding"]) >= 1)
+
+
+@given(geometry(max_kernel=3), st.integers(1, 3), st.tuples(st.integers(1, 3), st.integers(1, 3)),
+       st.integers(1, 3), st.booleans(), seeds)
+def test_dilated_and_grouped_conv2d(g, groups, rate, per_group, use_bias, seed):
+    """Groups of one channel each are computed as a depthwise convolution, larger ones per group."""
+    assume_dilated_window_fits(g, rate)
+    x = leaf(random(seed, (g["n"], g["h"], g["w"], per_group * groups)))
+    kernel = leaf(random(seed + 1, (*g["kernel"], per_group, 2 * groups)))
+    bias = leaf(random(seed + 2, (2 * groups,))) if use_bias else None
+    check_gradients(lambda: F.conv2d(x, kernel, bias, g["strides"], g["padding"], dilation_rate=rate, groups=groups),
+                    [x, kernel] + ([bias] if use_bias else []), seed)
+
+
+@given(geometry(max_kernel=3), st.integers(1, 2), st.tuples(st.integers(1, 3), st.integers(1, 3)), seeds)
+def test_dilated_depthwise_conv2d(g, multiplier, rate, seed):
+    assume_dilated_window_fits(g, rate)
+    x = leaf(random(seed, (g["n"], g["h"], g["w"], g["c"])))
+    kernel = leaf(random(seed + 1, (*g["kernel"], g["c"], multiplier)))
+    check_gradients(lambda: F.depthwise_conv2d(x, kernel, None, g["strides"], g["padding"], rate), [x, kernel], seed)
+
+
 @given(geometry(), st.integers(1, 2), st.booleans(), seeds)
 def test_depthwise_conv2d(g, multiplier, use_bias, seed):
     x = leaf(random(seed, (g["n"], g["h"], g["w"], g["c"])))
@@ -60,6 +85,26 @@ def test_max_pool2d(g, tiled, seed):
         g = {**g, "strides": g["kernel"]}
     x = leaf(without_ties(seed, (g["n"], g["h"], g["w"], g["c"])))
     check_gradients(lambda: F.max_pool2d(x, g["kernel"], g["strides"], g["padding"]), [x], seed)
+
+
+@st.composite
+def explicit_pool(draw):
+    """A pool with explicit (possibly asymmetric) padding and ceil mode, each window starting inside
+    the input or its leading padding."""
+    g = draw(geometry(max_kernel=4))
+    pads = tuple((draw(st.integers(0, k - 1)), draw(st.integers(0, k - 1))) for k in g["kernel"])
+    ceil_mode = draw(st.booleans())
+    for size, k, s, p in zip((g["h"], g["w"]), g["kernel"], g["strides"], pads):
+        assume(conv_output_length(size, k, s, p, ceil_mode) >= 1)
+    return {**g, "padding": pads, "ceil_mode": ceil_mode}
+
+
+@given(explicit_pool(), st.booleans(), seeds)
+def test_pools_with_explicit_padding_and_ceil_mode(g, count_include_pad, seed):
+    x = leaf(without_ties(seed, (g["n"], g["h"], g["w"], g["c"])))
+    check_gradients(lambda: F.max_pool2d(x, g["kernel"], g["strides"], g["padding"], g["ceil_mode"]), [x], seed)
+    check_gradients(lambda: F.avg_pool2d(x, g["kernel"], g["strides"], g["padding"], g["ceil_mode"],
+                                         count_include_pad), [x], seed)
 
 
 @given(geometry(), seeds)
@@ -149,3 +194,37 @@ def test_cross_entropy_from_probabilities(case, smoothing):
     probs = leaf(random(seed, (n, k), 0.05, 0.95))  # inside the [1e-7, 1 - 1e-7] clip
     check_gradients(lambda: F.cross_entropy(probs, labels, from_logits=False, label_smoothing=smoothing),
                     [probs], seed)
+
+
+@given(st.integers(1, 3), st.integers(1, 5), st.integers(1, 5), st.integers(1, 3),
+       st.tuples(st.integers(1, 3), st.integers(1, 3)), st.sampled_from(["nearest", "bilinear"]), seeds)
+def test_upsample2d(n, h, w, c, size, interpolation, seed):
+    x = leaf(random(seed, (n, h, w, c)))
+    check_gradients(lambda: F.upsample2d(x, size, interpolation), [x], seed)
+
+
+@given(st.integers(1, 4), st.integers(1, 6), seeds)
+def test_hard_sigmoid_and_hard_swish(n, c, seed):
+    """On both sides of the kinks at -3 and 3 (never within 0.05 of one)."""
+    values = random(seed, (n, 4, c), 0.05, 2.95) + numpy.random.default_rng(seed).choice([-6, -3, 0, 3], (n, 4, c))
+    x = leaf(values)
+    check_gradients(lambda: F.hard_sigmoid(x), [x], seed)
+    check_gradients(lambda: F.hard_swish(x), [x], seed)
+
+
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 7), st.integers(1, 6), st.sampled_from([0.5, 0.75, 1.0]),
+       seeds)
+def test_local_response_norm(n, h, c, size, beta, seed):
+    x = leaf(random(seed, (n, h, 2, c), -2, 2))
+    check_gradients(lambda: F.local_response_norm(x, size, alpha=0.3, beta=beta, bias=1.5), [x], seed)
+
+
+@given(st.integers(1, 3), st.integers(2, 5), st.integers(2, 5), st.integers(1, 3), st.data(),
+       st.sampled_from(["constant", "reflect", "edge", "wrap"]), seeds)
+def test_pad2d_and_permute(n, h, w, c, data, mode, seed):
+    """Reflection pads at most size - 1 pixels (it never repeats the edge pixel)."""
+    most = (h - 1, w - 1) if mode == "reflect" else (4, 4)
+    pads = tuple((data.draw(st.integers(0, m)), data.draw(st.integers(0, m))) for m in most)
+    x = leaf(random(seed, (n, h, w, c)))
+    check_gradients(lambda: F.pad2d(x, pads, mode, value=0.7), [x], seed)
+    check_gradients(lambda: F.permute(x, (3, 1, 2)), [x], seed)

@@ -33,6 +33,16 @@ def test_conv2d_layer(c, filters):
     check_layer(layer, conv_input(c), c["seed"])
 
 
+@given(conv_case(), st.integers(1, 3), st.integers(1, 2), st.integers(1, 2))
+def test_grouped_and_dilated_conv2d_layer(c, groups, per_group, rate):
+    assume(conv_output_length(min(c["h"], c["w"]), (c["k"] - 1) * rate + 1, c["s"], c["padding"]) >= 1)
+    x = leaf(random(c["seed"], (c["n"], c["h"], c["w"], groups * per_group)))
+    layer = L.Conv2D(2 * groups, c["k"], c["s"], c["padding"], use_bias=c["use_bias"], groups=groups,
+                     dilation_rate=(rate, 1), kernel_regularizer=c["l2"])
+    check_layer(layer, x, c["seed"])
+    check_layer(L.DepthwiseConv2D(c["k"], c["s"], c["padding"], dilation_rate=(1, rate)), x, c["seed"])
+
+
 @given(conv_case(), st.integers(1, 2))
 def test_depthwise_conv2d_layer(c, multiplier):
     layer = L.DepthwiseConv2D(c["k"], c["s"], c["padding"], depth_multiplier=multiplier, use_bias=c["use_bias"],
@@ -69,6 +79,7 @@ def test_pooling_and_shape_layers(c):
     check_layer(L.MaxPooling2D(c["k"], padding=c["padding"]), x, c["seed"])  # strides = pool: tiled windows
     check_layer(L.GlobalAveragePooling2D(), x, c["seed"])
     check_layer(L.Flatten(), x, c["seed"])
+    check_layer(L.UpSampling2D((c["k"], c["s"]), interpolation="bilinear"), x, c["seed"])
 
 
 @given(st.integers(1, 4), st.integers(1, 6), st.integers(1, 6), st.booleans(), st.sampled_from([None, 0.2]),
@@ -104,6 +115,20 @@ def test_add_layer(count, c):
     x = conv_input(c)
     others = [leaf(random(c["seed"] + i, x.shape)) for i in range(1, count)]
     check_layer(L.Add(), x, c["seed"], others=others)
+    check_layer(L.Multiply(), x, c["seed"], others=others)
+
+
+@given(conv_case())
+def test_subtract_multiply_with_broadcasting_and_scale_layers(c):
+    x = conv_input(c)
+    gate = leaf(random(c["seed"] + 1, (c["n"], 1, 1, c["c"])))
+    check_layer(L.Subtract(), x, c["seed"], others=[gate])
+    check_layer(L.Multiply(), x, c["seed"], others=[gate])
+    check_layer(L.Scale((c["c"],)), x, c["seed"])
+    check_layer(L.Scale((c["w"], 1)), x, c["seed"])
+    check_layer(L.LocalResponseNormalization(3, alpha=0.5, beta=0.6, bias=2.0), x, c["seed"])
+    check_layer(L.Padding2D(((1, 0), (2, 1)), "edge"), x, c["seed"])
+    check_layer(L.Permute((2, 3, 1)), x, c["seed"])
 
 
 def test_regularizer_losses_follow_keras_convention():

@@ -134,3 +134,15 @@ def test_keras_3_weights_for_a_different_graph(tmp_path):
         f.create_dataset("layers/conv3d/vars/0", data=numpy.zeros((2,), "float32"))
     with pytest.raises(KerasFormatError, match=r"w\.weights\.h5.*'conv2d'.*layers/conv2d/vars.*different graph"):
         keras_models.sequential().load_weights(tmp_path / "w.weights.h5")
+
+
+@pytest.mark.parametrize("pool", [lambda: minifer.layers.MaxPooling2D(3, 2, padding=1),
+                                  lambda: minifer.layers.MaxPooling2D(3, 2, ceil_mode=True),
+                                  lambda: minifer.layers.AveragePooling2D(3, 2, padding=1, count_include_pad=True)])
+@pytest.mark.parametrize("extension", [".h5", ".keras"])
+def test_a_pool_keras_cannot_express_is_refused_when_writing_and_no_file_is_left(tmp_path, pool, extension):
+    x = minifer.Input((8, 8, 2))
+    model = minifer.Model(x, pool()(x))
+    with pytest.raises(ValueError, match=r"'(max|average)_pooling2d\w*' has explicit padding, ceil_mode"):
+        minifer.save(model, tmp_path / f"m{extension}")
+    assert list(tmp_path.iterdir()) == []

@@ -3,6 +3,7 @@ And NaN or inf in an input always reaches the output, never silently becomes a n
 import numpy
 import pytest
 
+import minifer
 from minifer import Tensor
 from minifer import functional as F
 from minifer import layers as L
@@ -189,3 +190,18 @@ def test_nan_reaches_the_dense_output_and_the_loss():
         assert numpy.isnan(F.cross_entropy(Tensor(y), numpy.array([0, 1])).item())
     a, b = Tensor(x), Tensor(numpy.ones((2, 4), numpy.float32))
     assert numpy.isnan(L.Add()([a, b]).data[0, 1])
+
+
+@pytest.mark.parametrize("pool, strides", [(2, None), (3, 2)])
+def test_max_pooling_same_on_uint8_pads_with_the_smallest_integer(pool, strides):
+    """Regression: "same" padding was -inf, which a uint8 array cannot hold (OverflowError)."""
+    images = numpy.random.default_rng(0).integers(0, 256, (2, 5, 7, 3)).astype(numpy.uint8)
+    layer = L.MaxPooling2D(pool, strides, padding="same")
+    got = layer(images).numpy()
+    expected = layer(images.astype(numpy.float64)).numpy()
+    assert got.dtype == numpy.uint8
+    numpy.testing.assert_array_equal(got, expected)
+    with L.fresh_names():
+        x = minifer.Input((5, 7, 3), dtype="uint8")
+        model = minifer.Model(x, L.MaxPooling2D(pool, strides, padding="same")(x))
+    numpy.testing.assert_array_equal(model.predict(images, verbose=0), expected)

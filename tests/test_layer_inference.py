@@ -1,88 +1,22 @@
 """Every layer class, built with arguments other than its defaults, predicts (its inference step,
 folded where it absorbs the BatchNormalization after it) exactly what its own call computes.
 
-A new layer class fails ``test_every_layer_class_is_covered`` until it has a case here, so no
-argument can be honoured by the layer's call and ignored by ``predict``."""
+A new layer class fails ``test_every_layer_class_is_covered`` until it has a case in
+``layer_cases.py``, so no argument can be honoured by the layer's call and ignored by ``predict``."""
 import numpy
 import pytest
 
-import minifer
-from minifer import layers as L
-
-SHAPE = (7, 8, 4)  # per image: odd and even sizes, several channels
-
-
-def image_case(make, then_bn=True):
-    """A graph image -> layer -> [BatchNormalization]: the BN folds where the layer absorbs it."""
-    def build(x):
-        y = make()(x)
-        return L.BatchNormalization()(y) if then_bn else y
-    return build
-
-
-CASES = {
-    "Conv2D": [image_case(lambda: L.Conv2D(5, (2, 3), strides=(2, 1), padding="same", use_bias=False)),
-               image_case(lambda: L.Conv2D(3, 3, activation="elu", bias_initializer="ones"))],
-    "PointwiseConv2D": [image_case(lambda: L.PointwiseConv2D(6, strides=2, use_bias=False)),
-                        image_case(lambda: L.PointwiseConv2D(2, activation="relu"))],
-    "DepthwiseConv2D": [image_case(lambda: L.DepthwiseConv2D((3, 2), strides=2, padding="same", depth_multiplier=3)),
-                        image_case(lambda: L.DepthwiseConv2D(2, activation="softmax", use_bias=False))],
-    "SeparableConv2D": [image_case(lambda: L.SeparableConv2D(5, 3, strides=(1, 2), depth_multiplier=2,
-                                                             padding="same")),
-                        image_case(lambda: L.SeparableConv2D(3, 2, activation="sigmoid"))],
-    "Dense": [lambda x: L.BatchNormalization()(L.Dense(5, use_bias=False)(L.Flatten()(x))),
-              lambda x: L.Dense(3, activation="gelu")(x)],  # on a 4-D input: per pixel
-    "BatchNormalization": [lambda x: L.BatchNormalization(momentum=0.5, epsilon=0.1, center=False)(L.ReLU()(x)),
-                           lambda x: L.BatchNormalization(axis=3, scale=False)(x)],
-    "MaxPooling2D": [image_case(lambda: L.MaxPooling2D(3, strides=2, padding="same")),
-                     image_case(lambda: L.MaxPooling2D((2, 3), strides=(1, 2)))],
-    "AveragePooling2D": [image_case(lambda: L.AveragePooling2D(3, strides=2, padding="same"))],
-    "GlobalAveragePooling2D": [image_case(lambda: L.GlobalAveragePooling2D())],
-    "GlobalMaxPooling2D": [image_case(lambda: L.GlobalMaxPooling2D())],
-    "Flatten": [image_case(lambda: L.Flatten())],
-    "Dropout": [image_case(lambda: L.Dropout(0.7, seed=3))],
-    "SpatialDropout2D": [image_case(lambda: L.SpatialDropout2D(0.4, seed=1))],
-    "Activation": [image_case(lambda: L.Activation(name)) for name in ("relu", "softmax", "linear", "selu", "swish")],
-    "ReLU": [image_case(lambda: L.ReLU()), image_case(lambda: L.ReLU(max_value=0.8)),
-             image_case(lambda: L.ReLU(negative_slope=0.2, threshold=0.3)),
-             image_case(lambda: L.ReLU(max_value=1.2, negative_slope=0.1, threshold=-0.4))],
-    "Softmax": [image_case(lambda: L.Softmax()), image_case(lambda: L.Softmax(axis=1), then_bn=False)],
-    "LeakyReLU": [image_case(lambda: L.LeakyReLU(0.05))],
-    "ELU": [image_case(lambda: L.ELU(alpha=0.4))],
-    "PReLU": [image_case(lambda: L.PReLU(alpha_initializer="ones", shared_axes=[1, 2]))],
-    "Add": [lambda x: L.Add()([x, L.ReLU()(x), x])],
-    "Concatenate": [lambda x: L.Concatenate(axis=2)([x, L.ReLU()(x)]), lambda x: L.Concatenate()([x, x])],
-    "ZeroPadding2D": [image_case(lambda: L.ZeroPadding2D(((1, 2), (0, 3))))],
-    "Reshape": [lambda x: L.BatchNormalization()(L.Reshape((8, -1))(x))],
-    "Rescaling": [image_case(lambda: L.Rescaling(0.5, offset=-0.25))],
-}
-
-
-def layer_classes():
-    """minifer's own layer classes (tests register layers of their own too)."""
-    return {name for name, cls in L.Layer.registry.items()
-            if cls.__module__.startswith("minifer.") and not issubclass(cls, (minifer.Model, L.InputLayer))}
+from layer_cases import CASE_IDS, CASES, SHAPE, case_model, layer_classes
 
 
 def test_every_layer_class_is_covered():
     assert layer_classes() - set(CASES) == set()
 
 
-def randomised(model, seed):
-    """Every weight (BatchNorm statistics included) drawn away from its initial value."""
-    rng = numpy.random.default_rng(seed)
-    for w in model.weights:
-        low = 0.5 if w.name.endswith(("moving_variance", "gamma")) else -1.0
-        w.assign(rng.uniform(low, 1.5, w.shape).astype(w.dtype))
-    return model
-
-
-@pytest.mark.parametrize("name, index", [(name, i) for name in sorted(CASES) for i in range(len(CASES[name]))])
+@pytest.mark.parametrize("name, index", CASE_IDS)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_predict_equals_the_layers_own_call(name, index, dtype):
-    with L.fresh_names():
-        x = minifer.Input(SHAPE, dtype=dtype)
-        model = randomised(minifer.Model(x, CASES[name][index](x)), seed=index)
+    model = case_model(name, index, dtype)
     images = numpy.random.default_rng(1).standard_normal((5, *SHAPE)).astype(dtype)
     expected = model(images).numpy()  # the layers' own calls, in inference
     got = model.predict(images, verbose=0)

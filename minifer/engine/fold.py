@@ -34,8 +34,9 @@ def fold_batchnorm(model):
     folded = model_from_config({**config, "name": f"{model.name}_folded", "layers": layers,
                                 "output_layers": _renamed(config["output_layers"], rename)})
     for layer in folded.layers:
-        layer.set_weights(absorbed[layer.name][1] if layer.name in absorbed else
-                          model.get_layer(layer.name).get_weights())
+        if layer.weights:
+            layer.set_weights(absorbed[layer.name][1] if layer.name in absorbed else
+                              model.get_layer(layer.name).get_weights())
     return folded
 
 

@@ -170,9 +170,9 @@ class Model(Trainer, Layer):
     def load_weights(self, path):
         load_weights(self, path)
 
-    def save(self, path):
-        """Architecture and weights in one file (``minifer.load`` reads it back)."""
-        return save_model(self, path)
+    def save(self, path, **options):
+        """Architecture and weights in one file (``minifer.load`` reads it back); ``options`` for ONNX files."""
+        return save_model(self, path, **options)
 
     # -- running ---------------------------------------------------------------------
     def __call__(self, inputs, training=False, logits=False):

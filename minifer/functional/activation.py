@@ -1,5 +1,6 @@
 """Elementwise activations with Keras's meanings: ReLU (and Keras's capped, thresholded and leaky
-forms), sigmoid, tanh, ELU, SELU, softplus, swish, GELU, leaky and parametric ReLU.
+forms), sigmoid, tanh, ELU, SELU, softplus, swish, GELU, hard sigmoid and hard swish, leaky and
+parametric ReLU.
 
 Primitives with a hand-written backward are the ones that need it for speed or stability
 (ReLU, sigmoid, tanh, ELU, softplus, GELU); the rest are compositions of them, so their
@@ -139,6 +140,19 @@ def swish(x):
 
 def gelu(x, approximate=False):
     return GeluFunction(approximate)(x)
+
+
+def hard_sigmoid(x):
+    """Keras 3's (and PyTorch's) piecewise-linear sigmoid, ReLU6(x + 3) / 6: 0 below -3, 1 above 3.
+    (Keras 2's was clip(0.2 x + 0.5, 0, 1).)"""
+    x = as_tensor(x)
+    return clip(x * x.dtype.type(1 / 6) + x.dtype.type(0.5), 0, 1)
+
+
+def hard_swish(x):
+    """x * hard_sigmoid(x) (Keras 3's hard_silu, MobileNetV3's h-swish)."""
+    x = as_tensor(x)
+    return x * hard_sigmoid(x)
 
 
 def leaky_relu(x, negative_slope=0.2):

@@ -1,19 +1,25 @@
-"""Zero padding, concatenation, spatial dropout and rescaling: the shape-level ops of Keras's FER models."""
+"""Padding, concatenation, spatial dropout and rescaling: the shape-level ops of Keras's FER models,
+and the padding modes of ONNX and PyTorch."""
 import itertools
+
+import numpy
 
 from ..autograd import Function, as_tensor
 from ..backend import get_xp
 from ..kernels import kernels_for
 from ..kernels.windows import unpad_nhwc
 from .core import dropout
+from .resize import ResampleFunction
+
+PAD_MODES = ("constant", "reflect", "edge", "wrap")
 
 
-class ZeroPad2DFunction(Function):
-    def __init__(self, pads):
-        self.pads = pads  # ((top, bottom), (left, right))
+class ConstantPad2DFunction(Function):
+    def __init__(self, pads, value=0):
+        self.pads, self.value = pads, value  # ((top, bottom), (left, right))
 
     def forward(self, x):
-        return kernels_for(x).pad(x, self.pads)
+        return kernels_for(x).pad(x, self.pads, self.value)
 
     def backward(self, g):
         return (unpad_nhwc(g, self.pads),)
@@ -33,7 +39,28 @@ class ConcatenateFunction(Function):
 
 def zero_pad2d(x, pads):
     """Zeros around an NHWC image: ``pads`` is ((top, bottom), (left, right))."""
-    return ZeroPad2DFunction(tuple(tuple(p) for p in pads))(x)
+    return pad2d(x, pads)
+
+
+def pad2d(x, pads, mode="constant", value=0.0):
+    """An NHWC image padded by ``pads`` ((top, bottom), (left, right)): with ``value`` ("constant"),
+    its mirror image without the edge row ("reflect"), the edge row repeated ("edge"), or the
+    opposite side ("wrap"): NumPy's and ONNX's modes. The last three gather rows and columns."""
+    pads = tuple(tuple(p) for p in pads)
+    if mode == "constant":
+        return ConstantPad2DFunction(pads, value)(x)
+    if mode not in PAD_MODES:
+        raise ValueError(f"padding mode must be one of {PAD_MODES}, got {mode!r}")
+    for axis, (before, after) in zip((1, 2), pads):
+        if before or after:
+            index = numpy.pad(numpy.arange(x.shape[axis]), (before, after), mode=mode)
+            x = ResampleFunction(axis, [(index, None)])(x)
+    return x
+
+
+def permute(x, dims):
+    """The axes after the batch reordered: ``dims`` numbers them from 1, as Keras's Permute does."""
+    return as_tensor(x).transpose((0, *dims))
 
 
 def concatenate(tensors, axis=-1):

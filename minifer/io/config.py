@@ -22,7 +22,10 @@ BAD_CONFIG_ERRORS = (LookupError, TypeError, ValueError, ArithmeticError, Attrib
 
 
 def model_config(model):
-    node_index = {node: i for layer in model.layers for i, node in enumerate(model.model_nodes(layer))}
+    """A functional model's config; a Sequential's too (its input layer, which it makes itself and does
+    not list among its layers, listed first)."""
+    layers = [t.layer for t in model.inputs if t.layer not in model.layers] + model.layers
+    node_index = {node: i for layer in layers for i, node in enumerate(model.model_nodes(layer))}
 
     def ref(t):
         return [t.layer.name, node_index[t.node], t.index]
@@ -31,7 +34,7 @@ def model_config(model):
         return [ref(t) for t in tensors] if isinstance(tensors, list) else ref(tensors)
 
     entries = []
-    for layer in model.layers:
+    for layer in layers:
         calls = [refs(node.inputs) for node in model.model_nodes(layer) if node.inputs is not None]
         entries.append({**layer_config(layer), "inbound_nodes": calls})
     return {"name": model.name, "layers": entries,

@@ -2,8 +2,8 @@
 
 Keras writes every constructor argument, including many minifer has no use for at inference
 (constraints, dtype policies, initializer objects). An argument is kept when the minifer class
-takes it; one whose value would change the computation (a dilation, channels-first data, a
-grouped convolution) is refused rather than dropped. What one class spells its own way (Keras 2's
+takes it; one whose value would change the computation (channels-first data, a noise shape) is
+refused rather than dropped. What one class spells its own way (Keras 2's
 LeakyReLU ``alpha``, Keras 3's InputLayer ``batch_shape``, BatchNormalization's ``axis=3``) its
 own constructor reads, so nothing here is written for one class. Layers are found by class name in
 ``Layer.registry``; a Lambda layer is refused because running it would mean executing code
@@ -22,8 +22,8 @@ REFUSED = {"Lambda": "it holds Python code, and minifer never runs code from a f
 MODEL_CLASSES = ("Model", "Functional", "Sequential")
 
 # values that change the computation, which minifer does not implement: key -> values that are fine
-_MUST_BE = {"data_format": (None, "channels_last"), "dilation_rate": (1, [1, 1]), "groups": (1,),
-            "noise_shape": (None,), "keepdims": (None, False), "renorm": (None, False)}
+_MUST_BE = {"data_format": (None, "channels_last"), "noise_shape": (None,), "keepdims": (None, False),
+            "renorm": (None, False)}
 
 
 class KerasFormatError(ValueError):

@@ -13,6 +13,7 @@ import numpy
 
 from ..backend import to_numpy
 from ..layers.base import _snake_case
+from .extras import optional_module
 from .keras_config import KerasFormatError
 from .npz import MAX_DEFLATE_RATIO
 from .values import weight_values
@@ -20,11 +21,7 @@ from .values import weight_values
 
 def h5py_module():
     """h5py, imported only when a Keras file is read or written (an optional extra)."""
-    try:
-        import h5py
-    except ImportError:
-        raise ImportError("Keras files need h5py, an optional extra: pip install \"minifer[keras]\"") from None
-    return h5py
+    return optional_module("h5py", "Keras files", "keras")
 
 
 def text(value):

@@ -3,7 +3,7 @@
 The file rebuilds the model with no code and loads with ``allow_pickle=False``. The header may
 carry ``metadata`` (class names, input range) so a trained model runs with no extra flags;
 older files without it still load. Keras files (``.h5``, ``.keras``) go to ``keras_files``,
-recognised by content when read.
+recognised by content when read; ONNX files (``.onnx``) to ``onnx_export`` and ``onnx_import``.
 """
 import json
 import math
@@ -19,17 +19,25 @@ from .config import BAD_CONFIG_ERRORS, MAX_CONFIG_BYTES, layer_config, layer_fro
 from .keras_files import file_kind, load_keras_model, save_keras_model
 from .kinds import MODEL_KEY, check_kind
 from .npz import FileFormatError, NpzFile
+from .onnx_export import save_onnx
+from .onnx_import import load_onnx
 from .weights import assign_weights, weight_arrays
 
 FORMAT_VERSION = 2  # 2: inputs declare their pixel range (1 scaled every model's uint8 input to [0, 1])
 READS = (1, 2)
 KERAS_EXTENSIONS = (".h5", ".hdf5", ".keras")
+ONNX_EXTENSION = ".onnx"
 
 
-def save_model(model, path):
+def save_model(model, path, **options):
     """Write architecture and weights atomically to exactly ``path``; returns it (Keras's formats for
-    ``.h5``/``.hdf5``/``.keras``, minifer's .npz for any other name). ``model.metadata`` (a JSON-able
-    dict) and compile's arguments (``compile_config``, where they are names and numbers) go in the header."""
+    ``.h5``/``.hdf5``/``.keras``, ONNX for ``.onnx``, minifer's .npz for any other name). ``model.metadata``
+    (a JSON-able dict) and compile's arguments (``compile_config``, where they are names and numbers) go
+    in an .npz's header. ``options`` are the ONNX writer's (``fold_batchnorm``, ``opset``)."""
+    if str(path).endswith(ONNX_EXTENSION):
+        return save_onnx(model, path, **options)
+    if options:
+        raise TypeError(f"{', '.join(sorted(options))}: options of ONNX files (.onnx), not of {str(path)!r}")
     if str(path).endswith(KERAS_EXTENSIONS):
         return save_keras_model(model, path)
     header = {"format_version": FORMAT_VERSION, "model": layer_config(model)}
@@ -44,15 +52,18 @@ def save_model(model, path):
 
 
 def load_model(path):
-    """The model in ``path`` (minifer .npz or a Keras file), opened as given; ``model.metadata`` from its header."""
+    """The model in ``path`` (minifer .npz, a Keras file, or ONNX by its .onnx name), opened as given;
+    ``model.metadata`` from an .npz's header."""
     path = npz_path(path)  # as given, or with the .npz older versions appended
     if not os.path.exists(path):
         raise FileNotFoundError(f"no model file {path!r}")
     kind = file_kind(path)
     if kind in ("hdf5", "keras") or (kind is None and path.endswith(KERAS_EXTENSIONS)):
         return load_keras_model(path)
+    if kind is None and path.endswith(ONNX_EXTENSION):
+        return load_onnx(path)
     if kind != "zip":
-        raise ValueError(f"{path!r} is neither a minifer .npz model nor a Keras .h5/.keras file")
+        raise ValueError(f"{path!r} is neither a minifer .npz model, a Keras .h5/.keras file nor an .onnx file")
     with NpzFile(path, "a minifer model file (minifer.save)") as archive:  # the path as given
         header = _read_header(archive)
         weights = archive.without(MODEL_KEY)

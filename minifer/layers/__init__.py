@@ -3,17 +3,19 @@ from . import activations, initializers, regularizers
 from .activations import ELU, Activation, LeakyReLU, PReLU, ReLU, Softmax
 from .base import Layer, ShapeError, fresh_names
 from .conv import Conv2D, DepthwiseConv2D, PointwiseConv2D, SeparableConv2D
-from .core import Add, Dense, Dropout
+from .core import Add, Dense, Dropout, Multiply, Scale, Subtract
 from .input import InputLayer
-from .normalization import BatchNormalization
+from .normalization import BatchNormalization, LocalResponseNormalization
 from .pooling import AveragePooling2D, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D
-from .reshaping import Concatenate, Rescaling, Reshape, SpatialDropout2D, ZeroPadding2D
+from .reshaping import (Concatenate, Padding2D, Permute, Rescaling, Reshape, SpatialDropout2D, UpSampling2D,
+                        ZeroPadding2D)
 
 __all__ = ["Activation", "Add", "BatchNormalization", "activations", "initializers", "regularizers", "Conv2D", "Dense", "DepthwiseConv2D", "Dropout",
            "Flatten", "GlobalAveragePooling2D", "InputLayer", "Layer", "MaxPooling2D", "PointwiseConv2D", "ReLU",
            "SeparableConv2D", "ShapeError", "Softmax", "fresh_names", "get",
            "AveragePooling2D", "Concatenate", "ELU", "GlobalMaxPooling2D", "LeakyReLU", "PReLU", "Rescaling",
-           "Reshape", "SpatialDropout2D", "ZeroPadding2D"]
+           "Reshape", "SpatialDropout2D", "UpSampling2D", "ZeroPadding2D", "LocalResponseNormalization", "Multiply",
+           "Padding2D", "Permute", "Scale", "Subtract"]
 
 
 def get(class_name):

@@ -1,7 +1,11 @@
 """Activations by Keras name (the ``activation=`` of Dense and the convolutions), and the layers
-that are activations: Activation, ReLU, Softmax, LeakyReLU, PReLU and ELU."""
+that are activations: Activation, ReLU, Softmax, LeakyReLU, PReLU and ELU. ``onnx_activation``
+writes an activation by name as ONNX operators (opset 17: GELU through Erf)."""
+import math
+
 from .. import functional as F
 from ..autograd import Tensor
+from ..functional.activation import SELU_ALPHA, SELU_SCALE
 from . import inference, regularizers
 from .arguments import real
 from .base import Layer
@@ -19,6 +23,10 @@ _BY_NAME = {
     "silu": F.swish,  # Keras 3's name for swish
     "gelu": F.gelu,
     "leaky_relu": F.leaky_relu,
+    "hard_sigmoid": F.hard_sigmoid,  # Keras 3's, relu6(x + 3) / 6
+    "hard_silu": F.hard_swish,
+    "hard_swish": F.hard_swish,  # Keras 3's other name for hard_silu
+    "log_softmax": F.log_softmax,
 }
 _IN_PLACE = {"linear": lambda y: y, "relu": inference.relu_in_place, "softmax": inference.softmax_in_place}
 
@@ -30,6 +38,39 @@ def get(identifier):
         return _BY_NAME[identifier]
     except (KeyError, TypeError):
         raise ValueError(f"unknown activation {identifier!r}; known: {sorted(_BY_NAME)}") from None
+
+
+def _gelu_nodes(onnx, x):
+    """GELU, an operator from opset 20 on; before, x * (1 + erf(x / sqrt 2)) / 2."""
+    if onnx.opset >= 20:
+        return onnx.node("Gelu", [x])
+    erf = onnx.node("Erf", [onnx.node("Mul", [x, onnx.constant(1 / math.sqrt(2))])])
+    half = onnx.node("Mul", [x, onnx.constant(0.5)])
+    return onnx.node("Mul", [half, onnx.node("Add", [erf, onnx.constant(1.0)])])
+
+
+_ONNX = {
+    "linear": lambda onnx, x: x,
+    "relu": lambda onnx, x: onnx.node("Relu", [x]),
+    "softmax": lambda onnx, x: onnx.node("Softmax", [x], axis=onnx.axis(x, -1)),
+    "sigmoid": lambda onnx, x: onnx.node("Sigmoid", [x]),
+    "tanh": lambda onnx, x: onnx.node("Tanh", [x]),
+    "elu": lambda onnx, x: onnx.node("Elu", [x], alpha=1.0),
+    "selu": lambda onnx, x: onnx.node("Selu", [x], alpha=SELU_ALPHA, gamma=SELU_SCALE),
+    "softplus": lambda onnx, x: onnx.node("Softplus", [x]),
+    "swish": lambda onnx, x: onnx.node("Mul", [x, onnx.node("Sigmoid", [x])]),
+    "gelu": _gelu_nodes,
+    "leaky_relu": lambda onnx, x: onnx.node("LeakyRelu", [x], alpha=0.2),
+    "hard_sigmoid": lambda onnx, x: onnx.node("HardSigmoid", [x], alpha=1 / 6, beta=0.5),
+    "hard_swish": lambda onnx, x: onnx.node("HardSwish", [x]),
+    "log_softmax": lambda onnx, x: onnx.node("LogSoftmax", [x], axis=onnx.axis(x, -1)),
+}
+_ONNX["silu"], _ONNX["hard_silu"] = _ONNX["swish"], _ONNX["hard_swish"]
+
+
+def onnx_activation(onnx, identifier, x):
+    """The activation named ``identifier`` on the value ``x``, written with the ONNX builder ``onnx``."""
+    return _ONNX["linear" if identifier is None else identifier](onnx, x)
 
 
 def in_place(identifier):
@@ -58,6 +99,9 @@ class Activation(Layer):
             return inference.array_step(_IN_PLACE[self.activation], in_place=True)
         return super().inference_step(listed)
 
+    def onnx_nodes(self, onnx, x):
+        return onnx_activation(onnx, self.activation, x)
+
     def get_config(self):
         return {**super().get_config(), "activation": self.activation}
 
@@ -80,6 +124,20 @@ class ReLU(Layer):
             return inference.array_step(inference.relu_in_place, in_place=True)
         return super().inference_step(listed)
 
+    def onnx_nodes(self, onnx, x):
+        """x above the threshold (clipped to [0, max_value] if capped), less the slope times how far below."""
+        if self.threshold == 0 and self.negative_slope == 0:
+            y = onnx.node("Relu", [x])
+        else:
+            above = onnx.node("Greater", [x, onnx.constant(self.threshold)])
+            y = onnx.node("Where", [above, x, onnx.constant(0.0)])
+        if self.max_value is not None:
+            y = onnx.node("Clip", [y, onnx.constant(0.0), onnx.constant(self.max_value)])
+        if self.negative_slope:
+            below = onnx.node("Relu", [onnx.node("Sub", [onnx.constant(self.threshold), x])])
+            y = onnx.node("Sub", [y, onnx.node("Mul", [below, onnx.constant(self.negative_slope)])])
+        return y
+
     def get_config(self):
         return {**super().get_config(), "max_value": self.max_value, "negative_slope": self.negative_slope,
                 "threshold": self.threshold}
@@ -100,6 +158,9 @@ class Softmax(Layer):
             return inference.array_step(inference.softmax_in_place, in_place=True)
         return super().inference_step(listed)
 
+    def onnx_nodes(self, onnx, x):
+        return onnx.node("Softmax", [x], axis=onnx.axis(x, self.axis))
+
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
 
@@ -113,6 +174,9 @@ class LeakyReLU(Layer):
 
     def call(self, x, training=False):
         return F.leaky_relu(x, self.negative_slope)
+
+    def onnx_nodes(self, onnx, x):
+        return onnx.node("LeakyRelu", [x], alpha=self.negative_slope)
 
     def get_config(self):
         return {**super().get_config(), "negative_slope": self.negative_slope}
@@ -131,6 +195,9 @@ class ELU(Layer):
 
     def call(self, x, training=False):
         return F.elu(x, self.alpha)
+
+    def onnx_nodes(self, onnx, x):
+        return onnx.node("Elu", [x], alpha=self.alpha)
 
     def get_config(self):
         return {**super().get_config(), "alpha": self.alpha}
@@ -164,6 +231,10 @@ class PReLU(Layer):
 
     def call(self, x, training=False):
         return F.prelu(x, self.alpha)
+
+    def onnx_nodes(self, onnx, x):
+        slope = onnx.per_channel(self.alpha.numpy(), onnx.rank(x))
+        return onnx.node("PRelu", [x, onnx.weight(self.alpha, slope, "alpha")])
 
     def get_config(self):
         return {**super().get_config(), "alpha_initializer": self.alpha_initializer,

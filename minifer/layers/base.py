@@ -14,7 +14,7 @@ import numpy
 
 from ..autograd import Tensor
 from ..backend import to_device, to_numpy
-from ..functional.geometry import conv_output_length
+from ..functional.geometry import conv_output_length, per_axis
 from . import inference, initializers, regularizers
 
 _names = {}  # base name -> count, for layers made outside any fresh_names() block
@@ -135,11 +135,11 @@ class Layer:
             self.shape_error(f"was built for inputs with {self.input_shape[-1]} channels (input shape "
                              f"{_fmt(self.input_shape)}), got input shape {_fmt(shape)}")
 
-    def window_output_shape(self, input_shape, window, strides, padding, channels, what="kernel"):
+    def window_output_shape(self, input_shape, window, strides, padding, channels, what="kernel", ceil_mode=False):
         """(N, Ho, Wo, channels) of a sliding ``what`` ("kernel" or "pool"), or this layer's ShapeError."""
         n, h, w, _ = input_shape
-        out = [conv_output_length(size, k, s, padding) if size is not None else None
-               for size, k, s in zip((h, w), window, strides)]
+        out = [conv_output_length(size, k, s, p, ceil_mode) if size is not None else None
+               for size, k, s, p in zip((h, w), window, strides, per_axis(padding))]
         if any(o is not None and o < 1 for o in out):
             self.shape_error(f"has {what} {window}, larger than its {padding!r} input "
                              f"of spatial size {(h, w)} (input shape {input_shape})")
@@ -252,6 +252,11 @@ class Layer:
         """(config, weights) of a layer computing this one followed by ``y * scale + shift`` per
         output channel, or None where it cannot (the default)."""
         return None
+
+    def onnx_nodes(self, onnx, inputs):
+        """This layer as ONNX operators written with ``onnx`` (``io/onnx_export.OnnxBuilder``; 4-D values
+        are NCHW there) on ``inputs`` (a name, or a list); returns the output's name."""
+        raise NotImplementedError(f"{type(self).__name__} layer '{self.name}' cannot be written to ONNX")
 
     # -- configuration -----------------------------------------------------------
     def get_config(self):

@@ -1,4 +1,4 @@
-"""Dense, Dropout and Add."""
+"""Dense, Dropout, the elementwise merges Add, Multiply and Subtract, and Scale."""
 import numpy
 
 from . import activations, inference, regularizers
@@ -49,6 +49,20 @@ class Dense(Layer):
         weights = inference.affine_folded(self.get_weights(), self.use_bias, scale, shift)
         return {**self.get_config(), "use_bias": True}, weights
 
+    def onnx_nodes(self, onnx, x):
+        """Gemm on (N, in); a 1x1 Conv on an image (its channels are ONNX's axis 1); MatMul otherwise."""
+        kernel, rank = self.kernel.numpy(), onnx.rank(x)
+        bias = [onnx.weight(self, self.bias.numpy(), "bias")] if self.use_bias else []
+        if rank == 4:
+            y = onnx.node("Conv", [x, onnx.weight(self, kernel.T[:, :, None, None], "kernel_1x1")] + bias,
+                          kernel_shape=[1, 1])
+        elif rank == 2:
+            y = onnx.node("Gemm", [x, onnx.weight(self, kernel, "kernel")] + bias)
+        else:
+            y = onnx.node("MatMul", [x, onnx.weight(self, kernel, "kernel")])
+            y = onnx.node("Add", [y] + bias) if bias else y
+        return activations.onnx_activation(onnx, self.activation, y)
+
     def get_config(self):
         return {**super().get_config(), "units": self.units, "activation": self.activation,
                 "use_bias": self.use_bias, "kernel_initializer": self.kernel_initializer,
@@ -73,23 +87,44 @@ class Dropout(Layer):
     def inference_step(self, listed=False, affine=None):
         return inference.identity_step
 
+    def onnx_nodes(self, onnx, x):
+        return x  # inference: nothing to write
+
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
 
 
-class Add(Layer):
-    """Elementwise sum of a list of inputs of one shape (a residual connection)."""
+class _Merge(Layer):
+    """An elementwise merge of a list of inputs (``arity`` of them, or two or more) whose shapes are
+    equal, or where ``broadcasts``, broadcast against each other as Keras's merge layers allow."""
+    arity = None
+    broadcasts = False
+    onnx_op = None  # the ONNX operator of two inputs the merge chains
 
     def check_input_shape(self, shapes):
-        if not isinstance(shapes, list) or len(shapes) < 2:
-            self.shape_error(f"takes a list of at least two inputs, got {_fmt(shapes) if shapes else shapes}")
+        count = f"{self.arity}" if self.arity else "at least two"
+        if not isinstance(shapes, list) or len(shapes) < 2 or (self.arity and len(shapes) != self.arity):
+            self.shape_error(f"takes a list of {count} inputs, got {_fmt(shapes) if shapes else shapes}")
         for shape in shapes[1:]:
-            if len(shape) != len(shapes[0]) or any(
-                    a is not None and b is not None and a != b for a, b in zip(shape, shapes[0])):
-                self.shape_error(f"needs inputs of one shape, got shapes {_fmt(shapes)}")
+            if len(shape) != len(shapes[0]) or any(a is not None and b is not None and a != b and not (
+                    self.broadcasts and 1 in (a, b)) for a, b in zip(shape, shapes[0])):
+                agree = "broadcast against each other" if self.broadcasts else "of one shape"
+                self.shape_error(f"needs inputs {agree}, got shapes {_fmt(shapes)}")
 
     def compute_output_shape(self, input_shape):
-        return input_shape[0]
+        return tuple(max((s[i] for s in input_shape if s[i] is not None), default=None)
+                     for i in range(len(input_shape[0])))
+
+    def onnx_nodes(self, onnx, inputs):
+        y = inputs[0]
+        for x in inputs[1:]:
+            y = onnx.node(self.onnx_op, [y, x])
+        return y
+
+
+class Add(_Merge):
+    """Elementwise sum of a list of inputs of one shape (a residual connection)."""
+    onnx_op = "Add"
 
     def call(self, inputs, training=False):
         total = inputs[0]
@@ -104,3 +139,62 @@ class Add(Layer):
                 total += x
             return total, True
         return step
+
+
+class Multiply(_Merge):
+    """Elementwise product of a list of inputs (a gate: a (N, 1, 1, C) input scales each channel)."""
+    broadcasts, onnx_op = True, "Mul"
+
+    def call(self, inputs, training=False):
+        product = inputs[0]
+        for x in inputs[1:]:
+            product = product * x
+        return product
+
+
+class Subtract(_Merge):
+    """The first of two inputs minus the second."""
+    arity, broadcasts, onnx_op = 2, True, "Sub"
+
+    def call(self, inputs, training=False):
+        return inputs[0] - inputs[1]
+
+
+class Scale(Layer):
+    """``x * scale + bias`` with learned ``scale`` and ``bias`` of ``shape``, which broadcasts against
+    each example (``(C,)``: one pair per channel): Caffe's Scale layer, and what an ONNX file's
+    multiplication or addition by a constant becomes. Keras has no such layer."""
+
+    def __init__(self, shape, scale_initializer="ones", bias_initializer="zeros", **kwargs):
+        super().__init__(**kwargs)
+        self.shape = tuple(shape)
+        if not all(isinstance(d, int) and 1 <= d <= 1 << 24 for d in self.shape):
+            raise ValueError(f"Scale shape must hold sizes from 1 to {1 << 24}, got {shape!r}")
+        self.scale_initializer, self.bias_initializer = scale_initializer, bias_initializer
+
+    def check_input_shape(self, shape):
+        super().check_input_shape(shape)
+        example = shape[1:]
+        if len(self.shape) > len(example) or any(
+                d != 1 and s is not None and d != s for d, s in zip(self.shape[::-1], example[::-1])):
+            self.shape_error(f"has weights of shape {self.shape}, which do not broadcast against input shape "
+                             f"{_fmt(shape)} without changing it")
+
+    def build(self, input_shape, dtype):
+        self.scale = self.add_weight("scale", self.shape, self.scale_initializer, dtype)
+        self.bias = self.add_weight("bias", self.shape, self.bias_initializer, dtype)
+
+    def call(self, x, training=False):
+        return x * self.scale + self.bias
+
+    def onnx_nodes(self, onnx, x):
+        scale, bias = (onnx.weight(w, onnx.per_channel(w.numpy(), onnx.rank(x)), w.name.rsplit("/", 1)[-1])
+                       for w in (self.scale, self.bias))
+        return onnx.node("Add", [onnx.node("Mul", [x, scale]), bias])
+
+    def get_config(self):
+        return {**super().get_config(), "shape": list(self.shape), "scale_initializer": self.scale_initializer,
+                "bias_initializer": self.bias_initializer}
+
+    def keras_config(self, keras3):
+        raise ValueError(f"Scale layer '{self.name}' has no Keras counterpart: save it as .npz or .onnx")

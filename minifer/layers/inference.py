@@ -43,7 +43,7 @@ def array_step(fn, in_place=False):
     return step
 
 
-def windowed(strides, padding, window, run, activation):
+def windowed(strides, padding, window, run, activation, ceil_mode=False):
     """A step for a sliding-window layer: ``activation(run(kernels, x, pads, out_hw))`` with the
     window geometry worked out once per input shape."""
     geometry = {}
@@ -51,7 +51,7 @@ def windowed(strides, padding, window, run, activation):
     def step(args, consumable):
         x = args[0]
         if x.shape not in geometry:
-            geometry[x.shape] = window_geometry(x.shape[1:3], window, strides, padding)
+            geometry[x.shape] = window_geometry(x.shape[1:3], window, strides, padding, ceil_mode=ceil_mode)
         return activation(run(kernels_for(x), x, *geometry[x.shape])), True
     return step
 

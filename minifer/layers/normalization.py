@@ -1,8 +1,9 @@
 """BatchNormalization with Keras's defaults and weight order [gamma, beta, moving_mean, moving_variance]
-(gamma absent with ``scale=False``, beta with ``center=False``, as in Keras).
+(gamma absent with ``scale=False``, beta with ``center=False``, as in Keras), and
+LocalResponseNormalization (AlexNet's and GoogLeNet's, as ONNX defines it; Keras has none).
 
-In inference it is a per-channel affine map, which it offers to the layer before it to absorb
-(``inference_affine``); where that layer cannot, its own step applies the map.
+In inference batch normalisation is a per-channel affine map, which it offers to the layer
+before it to absorb (``inference_affine``); where that layer cannot, its own step applies the map.
 """
 import numpy
 
@@ -10,7 +11,7 @@ from .. import functional as F
 from ..backend import get_xp
 from ..kernels import kernels_for
 from . import regularizers
-from .arguments import real
+from .arguments import positive_int, real
 from .base import Layer
 
 
@@ -72,6 +73,19 @@ class BatchNormalization(Layer):
         scale, shift = (v.astype(self.moving_mean.dtype) for v in self.inference_affine())
         return lambda args, consumable: (kernels_for(args[0]).channel_affine(args[0], scale, shift), True)
 
+    def onnx_nodes(self, onnx, x):
+        """BatchNormalization where the channels are ONNX's axis 1 (images, (N, C)); else the affine map."""
+        rank, c = onnx.rank(x), self.moving_mean.shape[0]
+        if rank in (2, 4):
+            arrays = {"gamma": self.gamma.numpy() if self.scale else numpy.ones(c),
+                      "beta": self.beta.numpy() if self.center else numpy.zeros(c),
+                      "moving_mean": self.moving_mean.numpy(), "moving_variance": self.moving_variance.numpy()}
+            weights = [onnx.weight(self, array, hint) for hint, array in arrays.items()]
+            return onnx.node("BatchNormalization", [x, *weights], epsilon=self.epsilon)
+        scale, shift = (onnx.weight(self, onnx.per_channel(a, rank), h) for a, h in zip(self.inference_affine(),
+                                                                                       ("scale", "shift")))
+        return onnx.node("Add", [onnx.node("Mul", [x, scale]), shift])
+
     def get_config(self):
         gamma_init, beta_init, mean_init, var_init = self.initializers
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
@@ -80,3 +94,35 @@ class BatchNormalization(Layer):
                 "moving_variance_initializer": var_init,
                 "beta_regularizer": regularizers.serialize(self.beta_regularizer),
                 "gamma_regularizer": regularizers.serialize(self.gamma_regularizer)}
+
+
+class LocalResponseNormalization(Layer):
+    """Each channel divided by (bias + alpha / size * the sum of squares over ``size`` neighbouring
+    channels) ** beta (``functional/local_response.py``)."""
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, bias=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.size = positive_int(size, "LocalResponseNormalization size", 1 << 16)
+        self.alpha = real(alpha, "LocalResponseNormalization alpha", 0.0)
+        self.beta = real(beta, "LocalResponseNormalization beta")
+        self.bias = real(bias, "LocalResponseNormalization bias", 0.0)
+        if self.bias == 0 and self.beta:
+            raise ValueError("LocalResponseNormalization bias must be above 0 where beta is not 0 "
+                             "(a zero channel would divide by zero)")
+
+    def call(self, x, training=False):
+        return F.local_response_norm(x, self.size, self.alpha, self.beta, self.bias)
+
+    def onnx_nodes(self, onnx, x):
+        """ONNX's LRN normalises axis 1, the channels of an image or of (N, C)."""
+        if onnx.rank(x) not in (2, 4):
+            raise NotImplementedError(f"LocalResponseNormalization layer '{self.name}' is written to ONNX on images "
+                                      f"and (N, C) values only, not rank {onnx.rank(x)}")
+        return onnx.node("LRN", [x], size=self.size, alpha=self.alpha, beta=self.beta, bias=self.bias)
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size, "alpha": self.alpha, "beta": self.beta, "bias": self.bias}
+
+    def keras_config(self, keras3):
+        raise ValueError(f"LocalResponseNormalization layer '{self.name}' has no Keras counterpart: save it as "
+                         ".npz or .onnx")

@@ -1,10 +1,14 @@
-"""ZeroPadding2D, Reshape, Concatenate, Rescaling and SpatialDropout2D, with Keras's arguments."""
+"""Padding2D (ONNX's padding modes) and ZeroPadding2D, UpSampling2D, Reshape, Permute, Concatenate, Rescaling
+and SpatialDropout2D, with Keras's arguments."""
 import numbers
 
 import numpy
 
 from .. import functional as F
 from ..autograd import ops
+from ..functional.geometry import as_pair, explicit_pads
+from ..functional.resize import INTERPOLATIONS
+from ..functional.shape import PAD_MODES
 from .arguments import real
 from .base import Layer, _fmt
 from .core import Dropout
@@ -12,13 +16,25 @@ from .core import Dropout
 MAX_SIZE = 1 << 24  # a size no real layer reaches: a larger one is a damaged file, not a model
 
 
-class ZeroPadding2D(Layer):
-    """``padding``: an int, (rows, cols), or ((top, bottom), (left, right)), as in Keras."""
+class Padding2D(Layer):
+    """``padding`` (an int, (rows, cols), or ((top, bottom), (left, right))) filled with ``value``
+    ("constant"), the mirror image ("reflect"), the edge pixel ("edge") or the opposite side
+    ("wrap"): NumPy's and ONNX's modes, which Keras lacks (its ZeroPadding2D, below, pads zeros)."""
     input_ndim = 4
 
-    def __init__(self, padding=1, **kwargs):
+    def __init__(self, padding=1, mode="constant", value=0.0, **kwargs):
         super().__init__(**kwargs)
-        self.padding = _pads(padding)
+        self.padding = explicit_pads(padding, f"{type(self).__name__} padding")
+        if mode not in PAD_MODES:
+            raise ValueError(f"Padding2D mode must be one of {PAD_MODES}, got {mode!r}")
+        self.mode, self.value = mode, real(value, "Padding2D value")
+
+    def check_input_shape(self, shape):
+        super().check_input_shape(shape)
+        if self.mode == "reflect" and any(size is not None and size <= max(pads)
+                                          for size, pads in zip(shape[1:3], self.padding)):
+            self.shape_error(f"reflects {self.padding} pixels, more than input shape {_fmt(shape)} has "
+                             "beyond its edge pixels")
 
     def compute_output_shape(self, input_shape):
         n, h, w, c = input_shape
@@ -26,10 +42,77 @@ class ZeroPadding2D(Layer):
         return (n, None if h is None else h + top + bottom, None if w is None else w + left + right, c)
 
     def call(self, x, training=False):
-        return F.zero_pad2d(x, self.padding)
+        return F.pad2d(x, self.padding, self.mode, self.value)
+
+    def onnx_nodes(self, onnx, x):
+        (top, bottom), (left, right) = self.padding
+        if self.mode == "wrap" and onnx.opset < 19:  # Pad wraps from opset 19 on: before, the far rows, the image...
+            return self._wrap(onnx, x)
+        return onnx.node("Pad", [x, onnx.ints([0, 0, top, left, 0, 0, bottom, right], "pads"),
+                                 onnx.constant(self.value, "value")], mode=self.mode)
+
+    def _wrap(self, onnx, x):
+        shape = onnx.shape(x)
+        for axis, (before, after), size in zip((2, 3), self.padding, shape[1:3]):
+            if size is None or max(before, after) > size:
+                raise NotImplementedError(f"Padding2D layer '{self.name}' wraps {self.padding} pixels around an input "
+                                          f"of shape {shape}: ONNX needs a known size at least as large")
+            far = [onnx.node("Slice", [x, onnx.ints([size - before]), onnx.ints([size]), onnx.ints([axis])])] \
+                if before else []
+            near = [onnx.node("Slice", [x, onnx.ints([0]), onnx.ints([after]), onnx.ints([axis])])] if after else []
+            x = onnx.node("Concat", far + [x] + near, axis=axis) if before or after else x
+        return x
 
     def get_config(self):
-        return {**super().get_config(), "padding": [list(p) for p in self.padding]}
+        return {**super().get_config(), "padding": [list(p) for p in self.padding], "mode": self.mode,
+                "value": self.value}
+
+    def keras_config(self, keras3):
+        raise ValueError(f"Padding2D layer '{self.name}' has no Keras counterpart (Keras pads with zeros only, "
+                         "ZeroPadding2D): save it as .npz or .onnx")
+
+
+class ZeroPadding2D(Padding2D):
+    """Keras's: zeros around each image."""
+
+    def __init__(self, padding=1, **kwargs):
+        super().__init__(padding, **kwargs)
+
+    def get_config(self):
+        return {**Layer.get_config(self), "padding": [list(p) for p in self.padding]}
+
+    def keras_config(self, keras3):
+        return Layer.keras_config(self, keras3)
+
+
+class UpSampling2D(Layer):
+    """Images scaled up by whole factors ``size`` (rows, cols): each pixel repeated ("nearest"), or
+    interpolated between pixel centres ("bilinear", as Keras and TensorFlow do)."""
+    input_ndim = 4
+
+    def __init__(self, size=(2, 2), interpolation="nearest", **kwargs):
+        super().__init__(**kwargs)
+        self.size = as_pair(size, "UpSampling2D size")
+        if interpolation not in INTERPOLATIONS:
+            raise ValueError(f"UpSampling2D interpolation must be one of {INTERPOLATIONS}, got {interpolation!r}")
+        self.interpolation = interpolation
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = input_shape
+        return (n, *(None if d is None else d * s for d, s in zip((h, w), self.size)), c)
+
+    def call(self, x, training=False):
+        return F.upsample2d(x, self.size, self.interpolation)
+
+    def onnx_nodes(self, onnx, x):
+        scales = onnx.constant([1.0, 1.0, *self.size], "scales", dtype=numpy.float32)
+        if self.interpolation == "nearest":
+            return onnx.node("Resize", [x, "", scales], mode="nearest", coordinate_transformation_mode="asymmetric",
+                             nearest_mode="floor")
+        return onnx.node("Resize", [x, "", scales], mode="linear", coordinate_transformation_mode="half_pixel")
+
+    def get_config(self):
+        return {**super().get_config(), "size": list(self.size), "interpolation": self.interpolation}
 
 
 class Reshape(Layer):
@@ -55,8 +138,45 @@ class Reshape(Layer):
     def call(self, x, training=False):
         return ops.reshape(x, (x.shape[0], *self.target_shape))
 
+    def onnx_nodes(self, onnx, x):
+        target = onnx.ints([0, *self.target_shape])  # 0: the batch as it is
+        return onnx.from_minifer_order(onnx.node("Reshape", [onnx.to_minifer_order(x), target],
+                                                 rank=1 + len(self.target_shape)))
+
     def get_config(self):
         return {**super().get_config(), "target_shape": list(self.target_shape)}
+
+
+class Permute(Layer):
+    """Reorders the axes after the batch: ``dims`` is a permutation of 1..rank - 1, as in Keras."""
+
+    def __init__(self, dims, **kwargs):
+        super().__init__(**kwargs)
+        self.dims = tuple(dims)
+        if sorted(self.dims) != list(range(1, len(self.dims) + 1)) or not all(isinstance(d, int) for d in self.dims):
+            raise ValueError(f"Permute dims must be a permutation of 1..{len(self.dims)}, got {dims!r}")
+
+    def check_input_shape(self, shape):
+        super().check_input_shape(shape)
+        if len(shape) != len(self.dims) + 1:
+            self.shape_error(f"permutes {len(self.dims)} axes, got input shape {_fmt(shape)}")
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], *(input_shape[d] for d in self.dims))
+
+    def call(self, x, training=False):
+        return F.permute(x, self.dims)
+
+    def onnx_nodes(self, onnx, x):
+        """One Transpose from the file's order of the input to the file's order of the output."""
+        rank = onnx.rank(x)
+        order = (0, 2, 3, 1) if rank == 4 else tuple(range(rank))  # the file's axis of each minifer axis
+        back = (0, 3, 1, 2) if rank == 4 else tuple(range(rank))
+        perm = (0, *self.dims)
+        return onnx.node("Transpose", [x], perm=[order[perm[back[i]]] for i in range(rank)])
+
+    def get_config(self):
+        return {**super().get_config(), "dims": list(self.dims)}
 
 
 class Concatenate(Layer):
@@ -88,6 +208,9 @@ class Concatenate(Layer):
     def call(self, inputs, training=False):
         return F.concatenate(inputs, self.axis)
 
+    def onnx_nodes(self, onnx, inputs):
+        return onnx.node("Concat", inputs, axis=onnx.axis(inputs[0], self.axis))
+
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
 
@@ -101,6 +224,9 @@ class Rescaling(Layer):
 
     def call(self, x, training=False):
         return F.rescale(x, self.scale, self.offset)
+
+    def onnx_nodes(self, onnx, x):
+        return onnx.node("Add", [onnx.node("Mul", [x, onnx.constant(self.scale)]), onnx.constant(self.offset)])
 
     def get_config(self):
         return {**super().get_config(), "scale": self.scale, "offset": self.offset}
@@ -121,16 +247,3 @@ class SpatialDropout2D(Dropout):
 
 def _size(value, low=1):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool) and low <= value <= MAX_SIZE
-
-
-def _pads(padding):
-    """((top, bottom), (left, right)) from Keras's int, (rows, cols) or ((top, bottom), (left, right))."""
-    pair = (padding, padding) if isinstance(padding, numbers.Integral) else padding
-    try:
-        pads = tuple((p, p) if isinstance(p, numbers.Integral) else tuple(p) for p in pair)
-    except TypeError:
-        pads = ()
-    if len(pads) != 2 or not all(len(p) == 2 and all(_size(v, 0) for v in p) for p in pads):
-        raise ValueError(f"ZeroPadding2D padding must be an int, (rows, cols) or ((top, bottom), (left, right)) "
-                         f"of sizes from 0 to {MAX_SIZE}, got {padding!r}")
-    return tuple(tuple(int(v) for v in p) for p in pads)

@@ -4,15 +4,13 @@ CuPy against NumPy (``pytest -m gpu``; skipped without a GPU). They are written 
 import numpy as np
 import pytest
 
-import minifer
-from minifer import Tensor
 from minifer import functional as F
+from on_both import check
 
 pytestmark = pytest.mark.gpu
 
 cupy = pytest.importorskip("cupy")  # tests/gpu/conftest.py skips the folder without a usable GPU
 
-TOL = {np.float32: dict(rtol=2e-4, atol=2e-5), np.float64: dict(rtol=1e-9, atol=1e-9)}
 rng = np.random.default_rng(0)
 OPS = {
     "sigmoid": F.sigmoid, "tanh": F.tanh, "elu": F.elu, "selu": F.selu, "softplus": F.softplus,
@@ -21,17 +19,6 @@ OPS = {
     "avg_pool_valid": lambda t: F.avg_pool2d(t, 2), "global_max": F.global_max_pool2d,
     "zero_pad": lambda t: F.zero_pad2d(t, ((1, 0), (2, 1))), "rescale": lambda t: F.rescale(t, 1 / 127.5, -1),
 }
-
-
-def check(op, arrays, dtype):
-    results = []
-    for to in (np.asarray, cupy.asarray):
-        tensors = [Tensor(to(a.astype(dtype)), requires_grad=True) for a in arrays]
-        y = op(*tensors)
-        y.backward(to(np.random.default_rng(1).standard_normal(y.shape).astype(dtype)))
-        results.append([minifer.backend.to_numpy(v) for v in [y.data] + [t.grad for t in tensors]])
-    for a, b in zip(*results):
-        np.testing.assert_allclose(b, a, **TOL[dtype])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
