@@ -141,7 +141,7 @@ def main(argv=None, arch=None, description=__doc__):
         if comm.is_chief:
             launcher = f"mpiexec -n {comm.size} " if comm.size > 1 else ""
             print(f"\nInterrupted: no model.npz or metrics.json written and the test split not evaluated. "
-                  f"Resume (on any number of processes) with:\n  {launcher}"
+                  f"Resume with:\n  {launcher}"
                   f"{command_line(args, __file__, stop.args[0], resume=True)}", file=sys.stderr)
         sys.exit(130)  # the shell's code for a run stopped by Ctrl-C
     except (DataError, TrainingDiverged, OSError) as error:
