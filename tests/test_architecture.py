@@ -222,7 +222,8 @@ PROBE = textwrap.dedent("""
 def test_import_minifer_has_no_side_effects():
     out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True).stdout
     report = json.loads(out)
-    heavy = [m for m in report["modules"] if m.split(".")[0] in ("PIL", "tqdm", "matplotlib", "skimage", "cupy", "h5py")
+    heavy = [m for m in report["modules"] if m.split(".")[0] in ("PIL", "tqdm", "matplotlib", "skimage", "cupy", "h5py",
+                                                                 "av", "dask", "distributed")
              or m.startswith(("minifer.data", "minifer.models", "minifer.plot", "minifer.cli", "minifer.predict"))]
     assert heavy == []
     assert report["threads"] == 0
