@@ -70,8 +70,11 @@ class PredictionRun:
                 "detector": describe(self.spec.detector), "annotate": self.spec.annotate,
                 "annotate_video": self.annotate_video}
 
-    def execute(self, workers=None, scheduler=None, echo=print, progress=None):
-        """Run to the end; ``workers`` or ``scheduler`` (an address) compute on Dask. Returns Counts."""
+    def execute(self, workers=None, scheduler=None, echo=None, progress=None):
+        """Run to the end; ``workers`` or ``scheduler`` (an address) compute on Dask. ``echo(line)``
+        gets a line per photo and per video (default: printed above the progress bar, which shows
+        on a terminal, or where ``progress`` is True). Returns Counts."""
+        echo = echo or (lambda line: tqdm.write(line, file=sys.stdout))
         work = chunks(walk(self.paths, skip=self.out), self._skip, self._resume_slot, self.spec.fps, self.batch)
         try:
             with _computer(workers, scheduler) as compute, _Progress(self, progress) as bar:
