@@ -113,7 +113,8 @@ def emotion_timeline(times, probabilities, class_names, path, title=None):
     minutes = len(times) and times[-1] > 180
     x = times / 60 if minutes else times
     colours = [matplotlib.colormaps["tab10"](i % 10) for i in range(len(class_names))]
-    fig, (strip, ax) = plt.subplots(2, 1, figsize=(10, 3.8), sharex=True, height_ratios=[1, 9])
+    fig, (strip, ax) = plt.subplots(2, 1, figsize=(10, 3.8), sharex=True,
+                                   gridspec_kw={"height_ratios": [1, 9]})
     found = ~numpy.isnan(probabilities).any(axis=1)
     marker = "o" if len(times) < 60 else None
     for i, name in enumerate(class_names):

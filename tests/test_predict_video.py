@@ -3,6 +3,11 @@ annotated copy on request, a damaged or truncated file reported with what was re
 (a resume's, a cluster's) picking exactly the frames a whole pass picks. Videos are made here, with
 PyAV, from a real photo and synthetic faces."""
 import json
+import os
+import struct
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy
 import pytest
@@ -17,6 +22,7 @@ from minifer.predict.plan import segments  # noqa: E402
 from minifer.predict.video import Report, probe, sample_frames  # noqa: E402
 
 FRAMES, RATE = 75, 25  # 3 seconds
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -120,3 +126,26 @@ def test_a_phone_video_is_turned_upright(tmp_path):
     (frame,) = sample_frames(tmp_path / "phone.mp4", 1)
     assert frame.rgb.shape == (160, 256, 3)
     assert numpy.abs(frame.rgb.astype(int) - upright).mean() < 6
+
+
+def claim_duration(mkv, seconds):
+    """The same Matroska file with its header's Duration (milliseconds, a big-endian double) replaced."""
+    data = mkv.read_bytes()
+    at = data.find(b"\x44\x89\x88")  # the Duration element's ID and an 8-byte size
+    assert at > 0 and struct.unpack(">d", data[at + 3:at + 11]) == (FRAMES / RATE * 1000,)
+    return data[:at + 3] + struct.pack(">d", seconds * 1000) + data[at + 11:]
+
+
+def test_a_header_claiming_years_costs_seconds(videos, model_path, tmp_path):
+    """Segments are planned from the declared length only until one meets the end of the file."""
+    liar = tmp_path / "liar.mkv"
+    liar.write_bytes(claim_duration(videos / "clip.mkv", 10**9))  # 30 years at --fps 2: 60 million slots
+    assert probe(liar).duration == 10**9
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "minifer", "predict", str(liar), "--model", model_path,
+                           "--out", str(out), "--batch", "4"], env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    row = json.loads((out / "predictions.jsonl").read_text().splitlines()[-1])
+    assert row["frames"] == 6 and row["error"] == ("damaged or truncated: 6 frame(s) sampled up to 2.96 s "
+                                                   "of 1000000000.00 s declared")

@@ -52,13 +52,16 @@ def _draw(rgb, faces, scale):
     image = Image.fromarray(rgb)
     draw = ImageDraw.Draw(image)
     width = max(2, round(max(rgb.shape[:2]) / 300))
-    font = ImageFont.load_default(size=max(10, rgb.shape[0] // 40))
+    try:
+        font = ImageFont.load_default(size=max(10, rgb.shape[0] // 40))
+    except TypeError:  # Pillow before 10.1: one size of bitmap font
+        font = ImageFont.load_default()
     for i, (box, label) in enumerate(faces):
         top, left, height, breadth = (v / scale for v in box)
         colour = FACE_COLOURS[i % len(FACE_COLOURS)]
         draw.rectangle([left, top, left + breadth, top + height], outline=colour, width=width)
         text = f"{i + 1}: {label}"
-        corner = (left, max(0, top - font.size - 2))
+        corner = (left, max(0, top - getattr(font, "size", 10) - 2))
         draw.rectangle(draw.textbbox(corner, text, font=font), fill=colour)
         draw.text(corner, text, fill="white", font=font)
     return np.asarray(image)

@@ -3,7 +3,9 @@
 A chunk is up to ``batch`` photos (inputs that cannot be read ride along, to become their error
 rows), or one segment of a video: ``batch`` sample slots, so an hour of video is many chunks that
 several workers share and a resume restarts from the segment it lost. Inputs already done are
-skipped, and a video cut short starts again at its first slot not written.
+skipped, and a video cut short starts again at its first slot not written. A video's segments are
+planned from the length its header declares, and no further once one has met the end of the file:
+a damaged header claiming years costs a few empty segments, not years of them.
 """
 from dataclasses import dataclass, replace
 from typing import Optional
@@ -25,9 +27,10 @@ class Segment:
         return self.last is None
 
 
-def chunks(inputs, is_done, resume_slot, fps, batch):
+def chunks(inputs, is_done, resume_slot, fps, batch, ended=lambda key: False):
     """Lists of photos (``Input``) or of one ``Segment``, for the inputs not ``is_done(key)``;
-    ``resume_slot(key)`` is the first slot of a video still to do."""
+    ``resume_slot(key)`` is the first slot of a video still to do, ``ended(key)`` whether one of its
+    segments has met the end of the file."""
     photos = []
     for item in inputs:
         if is_done(item.key):
@@ -41,7 +44,8 @@ def chunks(inputs, is_done, resume_slot, fps, batch):
             except VideoError as error:
                 photos.append(replace(item, error=str(error)))
                 continue
-            yield from ([segment] for segment in segments(item, info, fps, batch, resume_slot(item.key)))
+            yield from ([segment] for segment in segments(item, info, fps, batch, resume_slot(item.key),
+                                                          lambda: ended(item.key)))
         else:
             photos.append(item)
             if len(photos) == batch:
@@ -51,10 +55,11 @@ def chunks(inputs, is_done, resume_slot, fps, batch):
         yield photos
 
 
-def segments(item, info, fps, batch, first=0):
-    """The video's segments from slot ``first``: ``batch`` slots each, the last open-ended."""
+def segments(item, info, fps, batch, first=0, ended=lambda: False):
+    """The video's segments from slot ``first``: ``batch`` slots each, the last open-ended, which
+    comes early once ``ended()``."""
     total = info.slots(fps)
-    while total is not None and first + batch < total:
+    while total is not None and first + batch < total and not ended():
         yield Segment(item, first, first + batch, info)
         first += batch
     yield Segment(item, first, None, info)

@@ -60,12 +60,15 @@ class PredictionRun:
         self.results = ResultsFolder(out, self.settings(), self.class_names, fresh,
                                      notes={"model_file": os.path.abspath(spec.model)})
         self.tracks, self.counts = dict(self.results.partial), Counts()
+        self.ended = set()  # videos a segment found shorter than declared: plan no more segments
 
     def settings(self):
         """What shapes the rows, recorded in the folder: a resume with other settings is refused."""
+        digest = hashlib.sha256()
         with open(self.spec.model, "rb") as f:
-            digest = hashlib.file_digest(f, "sha256").hexdigest()
-        return {"format": SETTINGS_VERSION, "model_sha256": digest, "classes": self.class_names,
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        return {"format": SETTINGS_VERSION, "model_sha256": digest.hexdigest(), "classes": self.class_names,
                 "input_range": list(self.predictor.input_range), "margin": self.spec.margin, "fps": self.spec.fps,
                 "detector": describe(self.spec.detector), "annotate": self.spec.annotate,
                 "annotate_video": self.annotate_video}
@@ -75,7 +78,8 @@ class PredictionRun:
         gets a line per photo and per video (default: printed above the progress bar, which shows
         on a terminal, or where ``progress`` is True). Returns Counts."""
         echo = echo or (lambda line: tqdm.write(line, file=sys.stdout))
-        work = chunks(walk(self.paths, skip=self.out), self._skip, self._resume_slot, self.spec.fps, self.batch)
+        work = chunks(walk(self.paths, skip=self.out), self._skip, self._resume_slot, self.spec.fps, self.batch,
+                      ended=self.ended.__contains__)
         try:
             with _computer(workers, scheduler) as compute, _Progress(self, progress) as bar:
                 for result in compute(work, self.spec):
@@ -114,7 +118,10 @@ class PredictionRun:
         for segment, report in result.segments:
             track = self.tracks.setdefault(segment.input.key, VideoTrack(self.class_names))
             track.report(report)
+            if report.ended and not segment.final:
+                self.ended.add(segment.input.key)
             if segment.final:
+                self.ended.discard(segment.input.key)
                 row = self._finish_video(segment, self.tracks.pop(segment.input.key))
                 rows.append(row)
                 echo(summary([row]))

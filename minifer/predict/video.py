@@ -77,9 +77,10 @@ class Frame:
 @dataclass
 class Report:
     """What decoding a range of slots met: frames sampled, the last frame's time (sampled or not),
-    the error decoding stopped at."""
+    whether the file ended before the range did, the error decoding stopped at."""
     sampled: int = 0
     last_time: Optional[float] = None
+    ended: bool = False
     error: Optional[str] = None
 
 
@@ -114,6 +115,7 @@ def sample_frames(path, fps, first=0, last=None, report=None):
                 rgb, scale = upright_pixels(decoded)
                 report.sampled += 1
                 yield Frame(slot, round(time * rate) if rate else slot, time, rgb, scale)
+            report.ended = True
     except av.FFmpegError as error:
         report.error = f"cannot be decoded past {report.last_time or 0:.2f} s ({_reason(error)})"
     except VideoError as error:
