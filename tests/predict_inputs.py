@@ -46,13 +46,18 @@ def tiled_photos(folder, count, side=160):
 
 
 def video_frames(count, side=160):
-    """Frames of a face that moves, then synthetic faces (no face for the cascade), then the face again."""
+    """Frames of a face that moves, then synthetic faces, then a coffee cup (no face), then the face
+    again: a fifth each, the synthetic ones two."""
+    from skimage import data
     face = astronaut(side)
     synthetic = synthetic_faces(count, seed=1)[0][..., 0]
+    cup = numpy.asarray(Image.fromarray(data.coffee()).resize((side, side)))
     for i in range(count):
         if count // 3 <= i < 2 * count // 3:
             grey = numpy.asarray(Image.fromarray(synthetic[i]).resize((side, side)))
             yield numpy.repeat(grey[..., None], 3, axis=-1)
+        elif 2 * count // 3 <= i < 5 * count // 6:
+            yield cup
         else:
             yield numpy.roll(face, 2 * i, axis=1)
 

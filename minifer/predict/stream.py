@@ -103,8 +103,7 @@ class PredictionRun:
         rows = []
         for group in result.groups:
             rows += group
-            faces = sum("box" in row for row in group)
-            self.counts.faces += faces
+            self.counts.faces += sum("box" in row for row in group)
             if marks_done(group[0]):
                 self.counts.unreadable += "error" in group[0]
                 self.counts.photos += "error" not in group[0]
