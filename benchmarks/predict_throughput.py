@@ -164,7 +164,8 @@ def main():
         print("| inputs | 1 process: s | per s | peak MiB | --workers {0}: s | per s | speed-up | client MiB | "
               "per worker MiB |".format(args.workers))
         print("|---|---|---|---|---|---|---|---|---|")
-        jobs = [(f"{args.photos} photos 320x240", make_photos(tmp / "photos", args.photos), args.photos, [])]
+        jobs = [(f"{args.photos} photos 320x240", make_photos(tmp / "photos", args.photos), args.photos, [])
+                ] if args.photos else []
         if args.video_seconds:
             video = make_video(tmp / "video.mp4", args.video_seconds)
             jobs.append((f"{args.video_seconds} s video 640x480, 5 frames/s sampled", video,
