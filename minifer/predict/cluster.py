@@ -29,27 +29,23 @@ def distributed():
     return distributed
 
 
-def dask_config():
-    import dask
-    return dask.config
-
-
 @contextlib.contextmanager
 def dask_client(workers=None, address=None):
     """A client of a new local cluster of ``workers`` processes, or of the scheduler at ``address``."""
-    dask = distributed()
+    dist = distributed()
+    import dask  # installed with distributed
     if address:
         try:
-            client = dask.Client(address, timeout="20s")
+            client = dist.Client(address, timeout="20s")
         except (OSError, TimeoutError) as error:
             raise ClusterError(f"--dask {address}: no scheduler answered ({error})") from None
         with client:
             yield client
         return
     # the workers' statistical profiler keeps an hour of stack samples: 60 MB a worker over 100,000 photos
-    with dask_config().set({"distributed.worker.profile.enabled": False}), \
-            dask.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                              silence_logs=logging.ERROR) as cluster, dask.Client(cluster) as client:
+    with dask.config.set({"distributed.worker.profile.enabled": False}), \
+            dist.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                              silence_logs=logging.ERROR) as cluster, dist.Client(cluster) as client:
         yield client
 
 
