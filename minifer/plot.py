@@ -1,4 +1,5 @@
-"""PNG pictures: training curves (like the paper's Figs. 6-8), a confusion matrix, and a photo's faces with their emotions."""
+"""PNG pictures: training curves (like the paper's Figs. 6-8), a confusion matrix, a photo's faces with
+their emotions, and a video's emotions over time."""
 import os
 
 import matplotlib
@@ -13,8 +14,12 @@ from .io import atomic_write  # noqa: E402
 
 
 def _save(fig, path):
-    with atomic_write(os.fspath(path), "wb") as f:
-        fig.savefig(f, format="png", dpi=120, bbox_inches="tight")
+    """Write ``fig`` as a PNG to ``path`` (atomically) or to a binary file object."""
+    if hasattr(path, "write"):
+        fig.savefig(path, format="png", dpi=120, bbox_inches="tight")
+    else:
+        with atomic_write(os.fspath(path), "wb") as f:
+            fig.savefig(f, format="png", dpi=120, bbox_inches="tight")
     plt.close(fig)
 
 
@@ -98,4 +103,38 @@ def faces_figure(image, faces, path, title=None):
         bar.set_xlim(0, 1)
         bar.tick_params(axis="x", labelsize=7)
         bar.set_title(f"face {i + 1}", fontsize=8)
+    _save(fig, path)
+
+
+def emotion_timeline(times, probabilities, class_names, path, title=None):
+    """A video's emotions over time: each class's probability for the largest face per sampled frame
+    (``probabilities`` (frames, classes), NaN rows where no face was found, shaded), under a strip
+    coloured by the most likely class. The figure's size is fixed, whatever the video's length."""
+    times = numpy.asarray(times, float)
+    probabilities = numpy.asarray(probabilities, float).reshape(len(times), len(class_names))
+    minutes = len(times) and times[-1] > 180
+    x = times / 60 if minutes else times
+    colours = [matplotlib.colormaps["tab10"](i % 10) for i in range(len(class_names))]
+    fig, (strip, ax) = plt.subplots(2, 1, figsize=(10, 3.8), sharex=True,
+                                   gridspec_kw={"height_ratios": [1, 9]})
+    found = ~numpy.isnan(probabilities).any(axis=1)
+    marker = "o" if len(times) < 60 else None
+    for i, name in enumerate(class_names):
+        ax.plot(x, probabilities[:, i], color=colours[i], linewidth=1.2, marker=marker, markersize=3, label=name)
+    if len(times):
+        middles = (x[1:] + x[:-1]) / 2 if len(x) > 1 else numpy.empty(0)
+        step = x[1] - x[0] if len(x) > 1 else 1.0
+        edges = numpy.concatenate([[x[0] - step / 2], middles, [x[-1] + step / 2]])  # a bin per sample
+        ax.stairs((~found).astype(float), edges, fill=True, color="0.88", label="no face")
+        top = numpy.where(found, numpy.argmax(numpy.nan_to_num(probabilities, nan=-1), axis=1), -1)
+        for i in range(len(class_names)):
+            strip.stairs((top == i).astype(float), edges, fill=True, color=colours[i])
+    strip.set_yticks([])
+    strip.set_ylabel("top", rotation=0, ha="right", va="center", fontsize=8)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("time (min)" if minutes else "time (s)")
+    ax.set_ylabel("probability (largest face)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    strip.set_title(title or f"{len(times)} frames sampled, faces in {int(found.sum())}", fontsize=9)
     _save(fig, path)

@@ -227,7 +227,8 @@ def test_import_minifer_has_no_side_effects():
     out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True).stdout
     report = json.loads(out)
     heavy = [m for m in report["modules"] if m.split(".")[0] in ("PIL", "tqdm", "matplotlib", "skimage", "cupy", "h5py",
-                                                                 "mpi4py", "onnx", "onnxruntime")
+                                                                 "mpi4py", "onnx", "onnxruntime", "av", "dask",
+                                                                 "distributed")
              or m.startswith(("minifer.data", "minifer.models", "minifer.plot", "minifer.cli", "minifer.predict",
                               "minifer.distributed"))]
     assert heavy == []

