@@ -11,6 +11,7 @@ import contextlib
 import logging
 from collections import deque
 
+from ..io.extras import optional_module
 from .compute import run_chunk
 
 CHUNKS_PER_THREAD = 2  # out at once: each worker has the next chunk waiting when it finishes one
@@ -22,11 +23,7 @@ class ClusterError(Exception):
 
 def distributed():
     """The ``distributed`` module, or ClusterError saying how to install it."""
-    try:
-        import distributed
-    except ImportError:
-        raise ClusterError("--workers and --dask need Dask: pip install 'minifer[cluster]'") from None
-    return distributed
+    return optional_module("distributed", "--workers and --dask", "cluster", ClusterError)
 
 
 @contextlib.contextmanager

@@ -15,6 +15,7 @@ from typing import Optional
 import numpy as np
 
 from ..data.images import MAX_SIDE
+from ..io.extras import optional_module
 
 
 class VideoError(Exception):
@@ -22,12 +23,8 @@ class VideoError(Exception):
 
 
 def pyav():
-    """The ``av`` module, or VideoError saying how to install it."""
-    try:
-        import av
-    except ImportError:
-        raise VideoError("reading videos needs PyAV: pip install 'minifer[video]'") from None
-    return av
+    """The ``av`` module (PyAV), or VideoError saying how to install it."""
+    return optional_module("av", "videos", "video", VideoError)
 
 
 def _reason(error):
