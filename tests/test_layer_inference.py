@@ -6,7 +6,9 @@ A new layer class fails ``test_every_layer_class_is_covered`` until it has a cas
 import numpy
 import pytest
 
-from layer_cases import CASE_IDS, CASES, SHAPE, case_model, layer_classes
+import minifer
+from layer_cases import CASE_IDS, CASES, SHAPE, case_model, layer_classes, randomised
+from minifer import layers as L
 
 
 def test_every_layer_class_is_covered():
@@ -23,3 +25,19 @@ def test_predict_equals_the_layers_own_call(name, index, dtype):
     assert got.dtype == dtype and got.shape == expected.shape
     tolerance = 2e-5 if dtype == "float32" else 1e-11
     numpy.testing.assert_allclose(got, expected, rtol=tolerance, atol=tolerance)
+
+
+def test_a_subclass_that_changes_call_predicts_and_folds_by_its_own_call():
+    """A user's ``class Doubled(Dense)`` inherits Dense's fast step and fold rule, written for Dense's
+    call: predict and fold_batchnorm use its own call instead (they gave the parent's layer)."""
+    class Doubled(L.Dense):
+        def call(self, x, training=False):
+            return super().call(x) * 2
+
+    with L.fresh_names():
+        x = minifer.Input((5,))
+        model = randomised(minifer.Model(x, L.BatchNormalization()(Doubled(3)(x))), seed=4)
+    data = numpy.random.default_rng(0).standard_normal((6, 5)).astype("float32")
+    expected = model(data).numpy()
+    numpy.testing.assert_allclose(model.predict(data, verbose=0), expected, rtol=1e-5, atol=1e-6)
+    numpy.testing.assert_allclose(model.fold_batchnorm()(data).numpy(), expected, rtol=1e-5, atol=1e-6)

@@ -11,7 +11,8 @@ import minifer
 from minifer import functional as F
 from minifer import layers as L
 from minifer.kernels import cpu, kernels_for, numpy_kernels
-from minifer.layers.base import guard_weights, unique_name
+from minifer.layers.base import guard_weights
+from minifer.layers.names import unique_name
 
 
 def inside_while(block, work):

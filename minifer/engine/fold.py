@@ -12,7 +12,7 @@ leaves it as it was, so fold again after training.
 """
 import copy
 
-from ..io.config import is_ref, model_config, model_from_config
+from ..io.config import model_config, model_from_config, renamed_refs
 
 
 def fold_batchnorm(model):
@@ -29,21 +29,15 @@ def fold_batchnorm(model):
         entry = copy.deepcopy(entry)
         if name in absorbed:
             entry["config"] = absorbed[name][0]
-        entry["inbound_nodes"] = [_renamed(call, rename) for call in entry["inbound_nodes"]]
+        entry["inbound_nodes"] = [renamed_refs(call, rename) for call in entry["inbound_nodes"]]
         layers.append(entry)
     folded = model_from_config({**config, "name": f"{model.name}_folded", "layers": layers,
-                                "output_layers": _renamed(config["output_layers"], rename)})
+                                "output_layers": renamed_refs(config["output_layers"], rename)})
     for layer in folded.layers:
         if layer.weights:
             layer.set_weights(absorbed[layer.name][1] if layer.name in absorbed else
                               model.get_layer(layer.name).get_weights())
     return folded
-
-
-def _renamed(item, rename):
-    if is_ref(item):
-        return list(rename.get(tuple(item), item))
-    return [_renamed(sub, rename) for sub in item]
 
 
 def foldable(model):
@@ -52,12 +46,12 @@ def foldable(model):
     folds = {}
     for node in model._nodes:
         layer = node.layer
-        affine = layer.inference_affine()
+        affine = layer.inference_affine() if layer.defines_with_call("inference_affine") else None
         if affine is None or len(model.model_nodes(layer)) != 1 or len(node.inbound) != 1:
             continue
         tensor = node.inbound[0]
         producer = tensor.layer
         if (len(model.model_nodes(producer)) == 1 and model._uses[tensor] == 1
-                and producer.absorb_affine(*affine) is not None):
+                and producer.defines_with_call("absorb_affine") and producer.absorb_affine(*affine) is not None):
             folds[layer] = (producer, affine)
     return folds

@@ -103,6 +103,13 @@ def is_ref(item):
     return isinstance(item[0], str)
 
 
+def renamed_refs(item, rename):
+    """``item`` (a reference or nested lists of them) with each reference in ``rename`` replaced."""
+    if is_ref(item):
+        return list(rename.get(tuple(item), item))
+    return [renamed_refs(sub, rename) for sub in item]
+
+
 def _missing(refs, tensors):
     """The key of the first tensor of ``refs`` not made yet, or None when all exist."""
     return next((key for key in map(tuple, [refs] if is_ref(refs) else refs) if key not in tensors), None)

@@ -12,7 +12,7 @@ does not expect.
 import numpy
 
 from ..backend import to_numpy
-from ..layers.base import _snake_case
+from ..layers.names import snake_case
 from .extras import optional_module
 from .keras_config import KerasFormatError
 from .npz import MAX_DEFLATE_RATIO
@@ -102,7 +102,7 @@ def keras3_keys(class_names):
     """Keras 3's key for each layer of a container: snake-case class name, numbered from the second."""
     used, keys = {}, []
     for class_name in class_names:
-        base = _snake_case(class_name)
+        base = snake_case(class_name)
         used[base] = used.get(base, -1) + 1
         keys.append(base if used[base] == 0 else f"{base}_{used[base]}")
     return keys

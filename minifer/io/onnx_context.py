@@ -20,7 +20,7 @@ import numpy
 
 from .. import layers as L
 from ..graph import Input
-from ..layers.base import fresh_names
+from ..layers.names import fresh_names
 from .onnx_read import OnnxFormatError
 
 Sym = collections.namedtuple("Sym", "tensor layout")

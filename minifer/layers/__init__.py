@@ -1,7 +1,8 @@
 """Layers with Keras's names, arguments, defaults and weight layouts."""
 from . import activations, initializers, regularizers
 from .activations import ELU, Activation, LeakyReLU, PReLU, ReLU, Softmax
-from .base import Layer, ShapeError, fresh_names
+from .base import Layer, ShapeError
+from .names import fresh_names
 from .conv import Conv2D, DepthwiseConv2D, PointwiseConv2D, SeparableConv2D
 from .core import Add, Dense, Dropout, Multiply, Scale, Subtract
 from .input import InputLayer

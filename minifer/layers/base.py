@@ -7,7 +7,6 @@ error, naming the layer, either way. Every Layer subclass is registered by its c
 so a saved config finds its class without importing it (``Layer.registry``).
 """
 import contextlib
-import re
 import threading
 
 import numpy
@@ -16,37 +15,9 @@ from ..autograd import Tensor
 from ..backend import to_device, to_numpy
 from ..functional.geometry import conv_output_length, per_axis
 from . import inference, initializers, regularizers
+from .names import snake_case, unique_name
 
-_names = {}  # base name -> count, for layers made outside any fresh_names() block
-_names_lock = threading.Lock()
-_local = threading.local()  # this thread's .names (inside fresh_names) and .guard (inside guard_weights)
-
-
-def _snake_case(name):
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
-def unique_name(base):
-    """Keras-style names: ``conv2d``, ``conv2d_1``, ... counted per base name (per ``fresh_names``
-    block, else over the process)."""
-    counts = getattr(_local, "names", None)
-    with _names_lock:
-        counts = _names if counts is None else counts
-        count = counts.get(base, 0)
-        counts[base] = count + 1
-    return base if count == 0 else f"{base}_{count}"
-
-
-@contextlib.contextmanager
-def fresh_names():
-    """Number layer names from scratch inside this block, on this thread (a model built twice gets
-    the same names, whatever another thread builds meanwhile)."""
-    saved, _local.names = getattr(_local, "names", None), {}
-    try:
-        yield
-    finally:
-        _local.names = saved
+_local = threading.local()  # this thread's .guard (inside guard_weights)
 
 
 @contextlib.contextmanager
@@ -91,7 +62,7 @@ class Layer:
 
     def __init__(self, name=None, trainable=True, dtype=None, input_shape=None):
         """``input_shape`` (per example) is Keras's way to give a Sequential's first layer its input."""
-        self.name = name or unique_name(_snake_case(type(self).__name__))
+        self.name = name or unique_name(snake_case(type(self).__name__))
         self.batch_input_shape = None if input_shape is None else (None, *input_shape)
         self._trainable = trainable
         self.dtype = dtype
@@ -235,6 +206,19 @@ class Layer:
         return [w.regularizer(w) for w in self._weights if w.regularizer is not None]
 
     # -- inference (``predict``; layers/inference.py) ------------------------------------
+    def defines_with_call(self, method):
+        """Whether ``method`` (a fast step, a fold rule, a file format's spelling) was written for the
+        ``call`` this layer runs: False for a subclass that changed ``call`` below the class that
+        wrote ``method`` (a user's ``class Doubled(Dense)``), whose inherited fast path would compute
+        the parent's layer. Callers then take the layer's own ``call``, or refuse."""
+        owner = next(cls for cls in type(self).__mro__ if method in vars(cls))
+        caller = next(cls for cls in type(self).__mro__ if "call" in vars(cls))
+        if issubclass(owner, caller):
+            return True
+        # written above the call in use: fine where it was written for no call of its own (Layer's
+        # defaults, a shared base such as the pools'), wrong where its class had a call of its own
+        return not any("call" in vars(cls) for cls in owner.__mro__ if cls not in (Layer, object))
+
     def inference_step(self, listed=False, affine=None):
         """This layer's forward on raw arrays for ``predict``: ``step(arrays, consumable) -> (array,
         fresh)`` (``layers/inference.py``). ``listed``: the call took a list of inputs. ``affine``:

@@ -134,6 +134,8 @@ class Add(_Merge):
 
     def inference_step(self, listed=False, affine=None):
         def step(args, consumable):  # the first input is written into when nothing else reads it
+            if any(x.shape != args[0].shape for x in args[1:]):  # sizes left open in the graph: as call refuses
+                self.check_input_shape([x.shape for x in args])
             total = args[0] if consumable else args[0].copy()
             for x in args[1:]:
                 total += x

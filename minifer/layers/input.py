@@ -14,7 +14,8 @@ import numpy
 
 from ..backend import get_xp
 from .arguments import real
-from .base import Layer, unique_name
+from .base import Layer
+from .names import unique_name
 
 
 def scale_pixels(images, pixel_range=(0.0, 1.0), dtype=numpy.float32):
@@ -52,7 +53,7 @@ class InputLayer(Layer):
                             f"pixels (0-255, mapped to {list(self.pixel_range)} here) or float images already in "
                             "that range")
         xp, high = get_xp(x), self.pixel_range[1]
-        if x.ndim == 4 and x.size and float(x.max()) > high + 1 and bool(xp.all(x == xp.floor(x))):
+        if x.ndim >= 3 and x.size and float(x.max()) > high + 1 and bool(xp.all(x == xp.floor(x))):
             raise ValueError(f"input '{self.name}' takes images in {list(self.pixel_range)}; these float images "
                              f"hold whole numbers up to {float(x.max()):g}: pixels in 0-255 converted to float "
                              "without scaling? Pass them as uint8, or scale them to the range")

@@ -239,6 +239,9 @@ class SpatialDropout2D(Dropout):
     def call(self, x, training=False):
         return F.spatial_dropout2d(x, self.rate, training, self.rng)
 
+    inference_step = Dropout.inference_step  # in inference, as plain dropout: the identity, written nowhere
+    onnx_nodes = Dropout.onnx_nodes
+
     def keras_config(self, keras3):
         config = self.get_config()
         config.pop("trainable", None)  # Keras 3's SpatialDropout2D refuses the argument every other layer takes
