@@ -238,3 +238,18 @@ def test_save_weights_to_h5_writes_keras_2s_weights_only_layout(tmp_path):
     model.load_weights(path)
     for mine, theirs in zip(model.weights, source.weights):
         numpy.testing.assert_array_equal(mine.data, theirs.data)
+
+
+@pytest.mark.parametrize("extension", ["h5", "keras"])
+def test_an_inputs_pixel_range_travels_as_a_rescaling_layer(tmp_path, extension):
+    """Keras spells pixel scaling as a Rescaling layer: written after the input, the loaded model maps
+    uint8 faces as minifer's did (it had no such layer, so they went in as 0-255)."""
+    model = minifer.models.arch1()
+    faces = minifer.data.synthetic_faces(4, seed=1)[0]
+    loaded = minifer.load(minifer.save(model, tmp_path / f"m.{extension}"))
+    assert any(isinstance(layer, L.Rescaling) for layer in loaded.layers)
+    numpy.testing.assert_allclose(loaded.predict(faces, verbose=0), model.predict(faces, verbose=0), atol=1e-6)
+    stack = minifer.Sequential([L.Flatten(), L.Dense(3)], input_shape=(4, 4, 1), pixel_range=(-1, 1))
+    pixels = numpy.random.default_rng(0).integers(0, 256, (2, 4, 4, 1)).astype(numpy.uint8)
+    again = minifer.load(minifer.save(stack, tmp_path / f"s.{extension}"))
+    numpy.testing.assert_allclose(again.predict(pixels, verbose=0), stack.predict(pixels, verbose=0), atol=1e-5)

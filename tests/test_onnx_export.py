@@ -135,3 +135,24 @@ def test_the_keras_round_trip_models_a_sequential_among_them(tmp_path, make):
     import keras_models
     for batch in (1, 7):
         matches(getattr(keras_models, make)(), tmp_path / "m.onnx", batch)
+
+
+def test_an_inputs_pixel_range_is_written_as_its_scaling(tmp_path):
+    """ARCH-1 declares images in [0, 1]: the file scales pixels 0-255 itself (Mul, Add after the door),
+    so the faces' pixels, as floats, give what predict gives for the uint8 faces."""
+    model = paper_model("arch1")
+    faces = minifer.data.synthetic_faces(5, seed=2)[0]
+    minifer.save(model, tmp_path / "m.onnx")
+    got = run(tmp_path / "m.onnx", {"input_1": faces.astype(numpy.float32)})[0]
+    numpy.testing.assert_allclose(got, model.predict(faces, verbose=0), **TOLERANCE)
+    assert [n.op_type for n in onnx.load(str(tmp_path / "m.onnx")).graph.node][:3] == ["Transpose", "Mul", "Add"]
+
+
+def test_a_subclass_that_changes_call_is_not_written_as_its_parent(tmp_path):
+    class Doubled(L.Dense):
+        def call(self, x, training=False):
+            return super().call(x) * 2
+
+    x = minifer.Input((3,))
+    with pytest.raises(ValueError, match="Doubled layer .* changes the call of the class it extends"):
+        minifer.save(minifer.Model(x, Doubled(2)(x)), tmp_path / "m.onnx")

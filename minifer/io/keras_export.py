@@ -5,27 +5,40 @@ layer that Keras spells otherwise says how (``Layer.keras_config``: minifer's Po
 a 1x1 Conv2D to Keras, LeakyReLU's slope is ``alpha`` in Keras 2). What is spelled here is what
 every layer shares: the InputLayer's shape key, regularizer objects and how a call names its
 inputs (Keras 2: ``[layer, node, tensor, kwargs]``; Keras 3: a serialized Keras tensor carrying
-its shape and ``keras_history``). An input's ``pixel_range`` has no Keras spelling: a Keras user
-scales the pixels before calling the model.
+its shape and ``keras_history``). An input's ``pixel_range`` is written as Keras spells pixel
+scaling, a Rescaling layer after the input: the Keras model then takes pixels 0-255 (as floats
+or uint8), which minifer's own file also takes; float images already scaled must be given to
+the minifer model instead.
 """
-from ..layers import InputLayer
-from .config import is_ref, model_config
+from ..layers import InputLayer, Rescaling
+from .config import is_ref, model_config, renamed_refs
 
 
 def keras_model_config(model, keras3):
     """The ``model_config`` Keras writes, for a minifer Model or Sequential (a model whose config
     lists no input layers: it makes its own)."""
+    for layer in model.layers:
+        if not layer.defines_with_call("keras_config"):
+            raise ValueError(f"{type(layer).__name__} layer '{layer.name}' changes the call of the class it extends, "
+                             "so it cannot be written as that class; Keras files hold minifer's own layers only")
     if "input_layers" not in model.get_config():
-        entries = [_input_entry(model.inputs[0].layer, keras3)] + [_entry(layer, keras3) for layer in model.layers]
+        first = model.inputs[0].layer
+        entries = [_input_entry(first, keras3), *_pixels(first, keras3)]
+        entries += [_entry(layer, keras3) for layer in model.layers]
         return _wrap("Sequential", "keras", {"name": model.name, "trainable": True, "layers": entries}, keras3)
     config, shapes = model_config(model), _tensor_specs(model)
+    rename = {(t.layer.name, 0, 0): [_pixels_name(t.layer), 0, 0] for t in model.inputs if t.layer.pixel_range}
+    shapes.update({tuple(new): shapes[old] for old, new in rename.items()})
     layers = []
     for layer, entry in zip(model.layers, config["layers"]):
         if isinstance(layer, InputLayer):
-            layers.append(_input_entry(layer, keras3))
+            layers += [_input_entry(layer, keras3)] + [{**pixels, "name": pixels["config"]["name"],
+                                                        "inbound_nodes": [_call([layer.name, 0, 0], shapes, keras3)]}
+                                                       for pixels in _pixels(layer, keras3)]
             continue
-        calls = [_call(refs, shapes, keras3) for refs in entry["inbound_nodes"]]
+        calls = [_call(renamed_refs(refs, rename), shapes, keras3) for refs in entry["inbound_nodes"]]
         layers.append({**_entry(layer, keras3), "name": layer.name, "inbound_nodes": calls})
+    config["output_layers"] = renamed_refs(config["output_layers"], rename)
     ends = {key: _ends(config[key], keras3) for key in ("input_layers", "output_layers")}
     return _wrap("Functional", "keras.src.models.functional",
                  {"name": model.name, "trainable": True, "layers": layers, **ends}, keras3)
@@ -54,6 +67,18 @@ def _input_entry(layer, keras3):
               "sparse": False, "name": layer.name}
     entry = {"class_name": "InputLayer", "config": config, "name": layer.name, "inbound_nodes": []}
     return {"module": "keras.layers", **entry, "registered_name": None} if keras3 else entry
+
+
+def _pixels(layer, keras3):
+    """The Rescaling entry that writes an input's ``pixel_range`` ([] where it declares none)."""
+    if layer.pixel_range is None:
+        return []
+    low, high = layer.pixel_range
+    return [_entry(Rescaling((high - low) / 255, low, name=_pixels_name(layer)), keras3)]
+
+
+def _pixels_name(layer):
+    return f"{layer.name}_pixels"
 
 
 def _entry(layer, keras3):

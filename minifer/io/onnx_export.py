@@ -7,8 +7,9 @@ ONNX's image operators in NCHW, so every 4-D value is held NCHW inside the file,
 Transpose after each 4-D input and one before each 4-D output; a layer that reorders axes
 (Flatten, Reshape, Permute) says what it means in minifer's order and the builder translates.
 The batch axis is dynamic ("N"). BatchNormalizations are folded into the layer before them
-unless ``fold_batchnorm=False``; Dropout writes nothing. ``onnx.checker`` passes on every file
-before it is written (atomically).
+unless ``fold_batchnorm=False``; Dropout writes nothing. An input that declares a ``pixel_range``
+gets its scaling written after it (Mul, Add), so the file takes pixels 0-255 as floats, as
+Keras's Rescaling does. ``onnx.checker`` passes on every file before it is written (atomically).
 """
 import numpy
 
@@ -129,9 +130,16 @@ def save_onnx(model, path, fold_batchnorm=True, opset=OPSET):
         graph_inputs.append(_value_info(onnx, name, t))
         builder.layer = None
         values[t] = builder.from_minifer_order(name)
+        if t.layer.pixel_range is not None:
+            low, high = t.layer.pixel_range
+            values[t] = builder.node("Add", [builder.node("Mul", [values[t], builder.constant((high - low) / 255)]),
+                                             builder.constant(low)])
     for node in model._nodes:
         if node.inputs is None:
             continue  # an InputLayer
+        if not node.layer.defines_with_call("onnx_nodes"):
+            raise ValueError(f"{type(node.layer).__name__} layer '{node.layer.name}' changes the call of the class "
+                             "it extends, so it cannot be written as that class")
         builder.layer = node.layer
         args = [values[t] for t in node.inbound]
         builder.shapes.update((values[t], t.shape) for t in node.inbound)
