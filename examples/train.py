@@ -144,8 +144,13 @@ def main(argv=None, arch=None, description=__doc__):
                   f"Resume with:\n  {launcher}"
                   f"{command_line(args, __file__, stop.args[0], resume=True)}", file=sys.stderr)
         sys.exit(130)  # the shell's code for a run stopped by Ctrl-C
-    except (DataError, TrainingDiverged, OSError) as error:
-        sys.exit(f"error{f' (rank {comm.rank} of {comm.size})' if comm.size > 1 else ''}: {error}")
+    except TrainingDiverged as error:  # every process diverges together: each exits alike
+        sys.exit(f"error: {error}")
+    except (DataError, OSError) as error:  # maybe on one process: the others would wait for it for ever
+        if comm.size == 1:
+            sys.exit(f"error: {error}")
+        print(f"error (rank {comm.rank} of {comm.size}): {error}", file=sys.stderr, flush=True)
+        comm.abort(1)
 
 
 def run(args, comm=None):
@@ -155,7 +160,11 @@ def run(args, comm=None):
     comm = comm or minifer.distributed.init()
     size = args.synthetic_size
     options = {"n_train": size, "n_val": size // 5, "n_test": size // 5} if args.data == "synthetic" else {}
+    if not comm.is_chief:
+        comm.barrier()  # rank 0 reads the data first (and writes its cache); the others then read the cache
     splits = data.load_splits(args.data, args.data_path, seed=args.seed, **options)
+    if comm.is_chief:
+        comm.barrier()
     out = Path(args.out) if args.out else (Path(args.resume).parent if args.resume else
                                            Path("runs") / f"{args.arch}-{args.data}-{time.strftime('%Y%m%d-%H%M%S')}")
     resuming_run = args.resume and _check_resume(args, out / "config.json")

@@ -28,6 +28,8 @@ def model(batchnorm):
         x = minifer.Input(SHAPE, pixel_range=(0, 1))
         h = L.Conv2D(4, 3, padding="same", use_bias=not batchnorm)(x)
         h = L.ReLU()(L.BatchNormalization()(h) if batchnorm else h)
+        if batchnorm:  # a second BatchNorm sees the first's batch-normalised output: batches must match
+            h = L.ReLU()(L.BatchNormalization()(L.Conv2D(4, 3, padding="same", use_bias=False)(h)))
         y = L.Dense(CLASSES, activation="softmax")(L.Flatten()(h))
         m = minifer.Model(x, y)
     m.compile(minifer.optimizers.Adam(0.01, clipnorm=1.0), metrics=["accuracy"])

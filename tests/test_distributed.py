@@ -211,3 +211,18 @@ def test_the_example_trains_under_mpiexec_and_only_rank_0_speaks_and_writes(tmp_
     assert done.stdout.count("Test accuracy") == 1 and done.stdout.count("Total params") == 1
     assert {p.name for p in (tmp_path / "run").iterdir()} >= {"config.json", "model.npz", "metrics.json", "last.npz"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no other rank's folder
+
+
+@needs_mpi
+def test_a_write_that_fails_on_rank_0_alone_stops_the_example_quickly(tmp_path):
+    """Rank 0 alone writes: when it cannot (history.csv is a folder here), the others must not wait for
+    it for ever in their next step; the example aborts the job naming the rank."""
+    (tmp_path / "run" / "history.csv").mkdir(parents=True)
+    env = {**os.environ, "PYTHONPATH": ROOT, "MINIFER_NUM_THREADS": "1"}
+    start = time.monotonic()
+    done = subprocess.run([MPIEXEC, "-n", "2", sys.executable, os.path.join(ROOT, "examples", "train.py"),
+                           "--data", "synthetic", "--synthetic-size", "200", "--epochs", "3", "--batch-size", "16",
+                           "--out", str(tmp_path / "run")], env=env, capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path)
+    assert done.returncode != 0 and time.monotonic() - start < 60
+    assert "error (rank 0 of 2)" in done.stderr and "history.csv" in done.stderr

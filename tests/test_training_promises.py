@@ -236,3 +236,23 @@ def test_a_diverging_run_keeps_only_finite_weights_and_checkpoints(data, tmp_pat
     assert path.exists()
     with numpy.load(path) as saved:
         assert all(numpy.isfinite(saved[k]).all() for k in saved.files if saved[k].dtype.kind == "f")
+
+
+def test_the_door_refuses_what_it_would_get_wrong_quietly():
+    """3-D images of 0-255 floats are refused as 4-D ones are; a Tensor carrying gradients is not
+    converted (its graph would be cut), and the error says so."""
+    with L.fresh_names():
+        x = minifer.Input((8, 8), pixel_range=(0, 1))
+        model = minifer.Model(x, L.Dense(2)(L.Flatten()(x)))
+    with pytest.raises(ValueError, match="whole numbers up to 200"):
+        model.predict(numpy.full((2, 8, 8), 200.0, numpy.float32), verbose=0)
+    with pytest.raises(TypeError, match="carries gradients, which its conversion would cut"):
+        model(minifer.Tensor(numpy.zeros((2, 8, 8)), requires_grad=True))
+
+
+def test_add_refuses_unequal_shapes_left_open_in_the_graph_in_predict_too():
+    a, b = minifer.Input((None, None, 3)), minifer.Input((None, None, 3))
+    model = minifer.Model([a, b], L.Add()([a, b]))
+    for run in (lambda z: model(z), lambda z: model.predict(z, verbose=0)):
+        with pytest.raises(L.ShapeError, match="needs inputs of one shape"):
+            run([numpy.ones((1, 4, 4, 3), numpy.float32), numpy.ones((1, 1, 1, 3), numpy.float32)])

@@ -35,13 +35,9 @@ class MpiCommunicator:
         self.comm.Bcast(array, root=0)
         return array
 
-    def broadcast_bytes(self, data):
-        """Rank 0's ``data`` (bytes; ignored elsewhere) on every process."""
-        size = numpy.array([len(data) if self.is_chief else 0], numpy.int64)
-        self.comm.Bcast(size, root=0)
-        buffer = numpy.frombuffer(data, numpy.uint8).copy() if self.is_chief else numpy.empty(int(size[0]), numpy.uint8)
-        self.comm.Bcast(buffer, root=0)
-        return buffer.tobytes()
+    def barrier(self):
+        """Every process waits here until all have come."""
+        self.comm.Barrier()
 
     def abort(self, code=1):
         self.comm.Abort(code)

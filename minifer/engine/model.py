@@ -213,6 +213,9 @@ class Model(Trainer, Layer):
             if isinstance(x, Tensor):  # kept as it is (it may carry a graph) where the rule leaves its data alone
                 x = x.to(device)
                 accepted = t.layer.accept(x.data)
+                if accepted is not x.data and x.requires_grad:
+                    raise TypeError(f"input '{t.layer.name}' takes {t.layer.dtype}; this Tensor is {x.dtype} and "
+                                    "carries gradients, which its conversion would cut: convert it first")
                 x = x if accepted is x.data else Tensor(accepted)
             else:
                 x = Tensor(t.layer.accept(to_device(x, device)))

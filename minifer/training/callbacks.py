@@ -82,7 +82,6 @@ class ReduceLROnPlateau(_Monitor):
                 self.cooldown_left, self.wait = self.cooldown, 0
 
 
-
 class EarlyStopping(_Monitor):
     """Stop after ``patience`` epochs without improvement; optionally restore the best weights.
 

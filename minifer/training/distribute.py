@@ -2,11 +2,13 @@
 
 A communicator offers: ``rank``, ``size``, ``local_rank``, ``is_chief`` (rank 0: the one that
 prints and writes); ``allreduce(array)`` (summed over the processes, in place, the same bits
-everywhere); ``allgather(array)`` (every process's array, in rank order); ``broadcast(array)`` and
-``broadcast_bytes(data)`` (rank 0's); ``abort(code)``. Every process calls the same collectives
+everywhere); ``allgather(array)`` (every process's array, in rank order); ``broadcast(array)`` (rank 0's);
+``barrier()``; ``abort(code)``. Every process calls the same collectives
 in the same order. ``Solo`` is the communicator of a process training alone, so fit has one path;
 ``minifer.distributed`` makes the MPI and NCCL ones.
 """
+import contextlib
+import warnings
 import zlib
 
 import numpy
@@ -30,14 +32,25 @@ class Solo:
     def broadcast(self, array):
         return array
 
-    def broadcast_bytes(self, data):
-        return data
+    def barrier(self):
+        pass
 
     def abort(self, code=1):
         raise SystemExit(code)
 
 
 SOLO = Solo()
+
+
+@contextlib.contextmanager
+def one_voice(comm):
+    """Warnings stay silent on every process but rank 0, which says them once for the job."""
+    if comm.is_chief:
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
 
 
 def sum_in_order(comm, values):

@@ -64,13 +64,14 @@ class TrainingRun:
         everything is checked first (the file's form, the weights, the optimizer's class and slots, the
         callbacks), and if applying still fails, everything is put back as it was. Every process reads
         the same file. ``resumes_anywhere``: the data resumes from a sample, so the checkpoint may come
-        from another number of processes (arrays do; a Sequence resumes from a step)."""
+        from another number of processes (arrays do; a Sequence, or a fit limited to steps_per_epoch,
+        resumes from a step, whose size depends on the number of processes)."""
         checkpoint = read_checkpoint(path)
         written_by = checkpoint.state.get("processes", 1)
         if written_by != self.comm.size and not resumes_anywhere and checkpoint.state["batch"]:
             raise DistributedError(f"{path} was written mid-epoch by {written_by} process(es) and this fit runs in "
-                                   f"{self.comm.size}: a Sequence resumes only on as many; give arrays to resume on "
-                                   "any number")
+                                   f"{self.comm.size}: a Sequence, or a fit limited to steps_per_epoch, resumes from a "
+                                   "step, only on as many processes; arrays without steps_per_epoch resume on any number")
         values, optimizer_state = checkpoint.fitted(self.model, self.model.optimizer)
         saved = checkpoint.state["callbacks"]
         entries = [saved[i] if i < len(saved) and saved[i]["class"] == type(cb).__name__ else None

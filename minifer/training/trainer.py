@@ -19,7 +19,8 @@ from ..autograd import no_grad
 from ..backend import get_xp, to_numpy
 from .adapters import PRECISE_BN_IMAGES, adapt, unpack
 from .arguments import check_fit_arguments
-from .distribute import SOLO, agree, average, broadcast_weights, check_same_weights, reduce_step, sum_in_order
+from .distribute import (SOLO, agree, average, broadcast_weights, check_same_weights, one_voice, reduce_step,
+                         sum_in_order)
 from .evaluation import Evaluator, format_logs, progress, verbosity, write_line
 from .interrupt import StopOnInterrupt, interrupted
 from .run import TrainingRun
@@ -104,20 +105,21 @@ class Trainer(Evaluator):
     def recompute_batchnorm(self, x, max_images=PRECISE_BN_IMAGES, batch_size=256, distribute=None):
         """Set every BatchNormalization's moving statistics to the exact statistics of ``x`` (at most
         ``max_images`` of it, a fixed spread-out subset) under the current weights: one training-mode
-        forward pass without gradients, with dropout masks from a throwaway generator. With several
-        processes each takes its share of the subset and their sums are added, so every process
-        sets the statistics of the whole subset."""
+        forward pass without gradients, with dropout masks from a throwaway generator per batch. With
+        several processes each takes every size-th of one process's batches and their sums are
+        added, so every process sets the statistics one process computes (to float64 rounding)."""
         comm = distribute or SOLO
         n = min(length(x), max_images)
         if n == 0:
             return
         chosen = numpy.sort(numpy.random.default_rng(0).permutation(length(x))[:n])
-        mine = numpy.array_split(chosen, comm.size)[comm.rank]
         moving = [(layer.moving_mean, layer.moving_variance) for layer in _with_statistics(self)]
         reduce = None if comm.size == 1 else lambda totals: sum_in_order(comm, totals)
-        with no_grad(), F.population_statistics(moving, reduce), random.using(numpy.random.default_rng(0)):
-            for s in range(0, len(mine), batch_size):
-                self(take(x, mine[s:s + batch_size]), training=True)
+        with no_grad(), F.population_statistics(moving, reduce):
+            for b, s in enumerate(range(0, n, batch_size)):  # whole batches, dealt out: one process's batches
+                if b % comm.size == comm.rank:
+                    with random.using(numpy.random.default_rng([0, b])):
+                        self(take(x, chosen[s:s + batch_size]), training=True)
         problem = self._non_finite_weights()
         if problem:
             raise TrainingDiverged(f"re-estimating the BatchNorm statistics: {problem}")
@@ -148,7 +150,7 @@ class Trainer(Evaluator):
         """
         self._require_compiled("fit")
         comm = distribute or SOLO
-        verbose = verbosity(verbose) if comm.is_chief else 0
+        verbose = verbosity(verbose) * comm.is_chief
         check_fit_arguments(batch_size, epochs, initial_epoch, steps_per_epoch, validation_steps,
                             validation_batch_size, validation_freq, class_weight, sample_weight)
         if resume is not None and _streamed(x):
@@ -163,13 +165,15 @@ class Trainer(Evaluator):
         self.stop_training = self.interrupted = False
         if resume is not None:
             run.restore(resume, resumes_anywhere=isinstance(source, BatchSource))
+            if isinstance(source, BatchSource):  # the step number in this run's steps, from the samples done
+                run.batch = -(-run.running[2] // (source.batch_size * comm.size))
         else:
             run.advance(initial_epoch, 0)
         broadcast_weights(comm, self.weights)  # every process starts from rank 0's weights
         for cb in run.callbacks:
             cb.on_train_begin({})
         start_epoch, start = run.epoch, (run.batch, run.running[2])
-        with StopOnInterrupt() as interrupt:
+        with StopOnInterrupt() as interrupt, one_voice(comm):
             for epoch in range(start_epoch, epochs):
                 for cb in run.callbacks:
                     cb.on_epoch_begin(epoch, {})

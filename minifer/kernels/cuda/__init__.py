@@ -182,6 +182,8 @@ class CudaKernels:
         return self.xp.ones(x2.shape[0], dtype=x2.dtype) @ x2
 
     def pad(self, x, pads, value=0):
+        if not any(any(p) for p in pads):  # as the CPU set: no copy for no padding
+            return x
         out = padded_empty(x, pads)
         pad_images(x, pads, value, out, 0, x.shape[0])
         return out
