@@ -68,6 +68,8 @@ CASES = {
     "ZeroPadding2D": [image_case(lambda: L.ZeroPadding2D(((1, 2), (0, 3))))],
     "Reshape": [lambda x: L.BatchNormalization()(L.Reshape((8, -1))(x))],
     "Rescaling": [image_case(lambda: L.Rescaling(0.5, offset=-0.25))],
+    "CropLike": [lambda x: L.CropLike()([L.UpSampling2D(2)(L.MaxPooling2D(2, padding="same")(x)), x]),  # 8x8 to 7x8
+                 lambda x: L.BatchNormalization()(L.CropLike()([L.ZeroPadding2D(((0, 3), (0, 1)))(x), L.ReLU()(x)]))],
     "UpSampling2D": [image_case(lambda: L.UpSampling2D((3, 2))),
                      image_case(lambda: L.UpSampling2D((2, 3), interpolation="bilinear"))],
 }
