@@ -68,8 +68,9 @@ def confusion_matrix(cm, class_names, path, normalize=True, title="Confusion mat
 FACE_COLOURS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4")
 PHOTO_BOX = (7.0, 5.0)  # inches (width, height) a photo is fitted into
 MAX_ASPECT = 4  # a photo wider (or taller) than this is stretched to it: a 100000x1 photo is not 20,000 inches
-CARDS_WIDTH = 4.2  # inches of face cards beside the photo
+CARDS_WIDTH = 4.2  # inches of face cards beside the photo, at most
 CARD_ASPECT = 1.7  # a card's width over its height
+MAX_CARD = 1.5  # inches a card is high at most: one face's card is not a poster of two words
 NUMBER_POINTS = 8
 
 
@@ -86,9 +87,11 @@ def faces_layout(image, faces, title=None):
     shown = min(max(image.shape[1] / image.shape[0], 1 / MAX_ASPECT), MAX_ASPECT)
     width = min(PHOTO_BOX[0], PHOTO_BOX[1] * shown)
     height = width / shown
-    cards = CARDS_WIDTH if faces else 0.0
-    gap, top = (0.25 if faces else 0.0), 0.35  # inches between photo and cards, and for the title
-    size = (width + gap + cards, max(height, 2.0 if faces else 0.0) + top)
+    top = 0.35  # inches for the title
+    panel = max(height, 2.0 if faces else 0.0)
+    columns, unit = card_grid(len(faces), CARDS_WIDTH, panel) if faces else (0, 0.0)
+    cards, gap = columns * unit * CARD_ASPECT, (0.25 if faces else 0.0)  # gap: inches between photo and cards
+    size = (width + gap + cards, panel + top)
     fig = plt.figure(figsize=size)
     ax = fig.add_axes((0, 0, width / size[0], height / size[1]))
     ax.imshow(image, cmap="gray" if image.ndim == 2 else None, aspect="auto")
@@ -101,9 +104,18 @@ def faces_layout(image, faces, title=None):
                                                   edgecolor=FACE_COLOURS[i % len(FACE_COLOURS)]))
     _place_numbers(fig, ax, faces)
     if faces:
-        panel = fig.add_axes(((width + gap) / size[0], 0, cards / size[0], (size[1] - top) / size[1]))
-        _face_cards(panel, image, faces, cards, size[1] - top)
+        cards_ax = fig.add_axes(((width + gap) / size[0], 0, cards / size[0], panel / size[1]))
+        _face_cards(cards_ax, image, faces, columns, unit, panel)
     return fig
+
+
+def card_grid(count, width, height):
+    """(columns, card height in inches) of the grid that fits ``count`` cards into ``width`` x
+    ``height`` inches at the largest size, at most ``MAX_CARD``."""
+    def unit(columns):
+        return min(width / columns / CARD_ASPECT, height / -(-count // columns), MAX_CARD)
+    columns = max(range(1, count + 1), key=lambda c: (unit(c), -c))  # the fewest columns at that size
+    return columns, unit(columns)
 
 
 def _place_numbers(fig, ax, faces):
@@ -129,37 +141,35 @@ def _place_numbers(fig, ax, faces):
             text.remove()
 
 
-def _face_cards(ax, image, faces, width, height):
-    """A card per face on a grid filling ``width`` x ``height`` inches, as large as the count allows;
-    every size on a card is a fraction of the card's, so its text fits at any scale."""
-    count = len(faces)
-    columns = max(range(1, count + 1), key=lambda c: min(width / c / CARD_ASPECT, height / -(-count // c)))
-    rows = -(-count // columns)
-    unit = min(width / columns / CARD_ASPECT, height / rows)  # a card's height, in inches
-    ax.set_xlim(0, width)
+def _face_cards(ax, image, faces, columns, unit, height):
+    """A card per face, ``unit`` inches high, ``columns`` to a row, the rows spread down ``height``
+    inches; every size on a card is a fraction of the card's, so its text fits at any scale."""
+    rows = -(-len(faces) // columns)
+    ax.set_xlim(0, columns * unit * CARD_ASPECT)
     ax.set_ylim(height, 0)
     ax.set_axis_off()
-    points = unit * 72
+    title_points = min(0.14 * unit * 72, 10)
+    body = 0.08 * unit + 1.5 * title_points / 72  # below the title: the crop and the bars
     names = list(faces[0]["probabilities"])
-    pitch = 0.62 * unit / len(names)
+    pitch = min(0.62 * unit, unit - body - 0.04 * unit) / len(names)
     bars = []
     for i, face in enumerate(faces):
-        x0, y0 = (i % columns) * width / columns, (i // columns) * height / rows
+        x0, y0 = (i % columns) * unit * CARD_ASPECT, (i // columns) * height / rows
         colour = FACE_COLOURS[i % len(FACE_COLOURS)]
         label = face["label"]
         ax.text(x0 + 0.06 * unit, y0 + 0.05 * unit, f"{i + 1}: {label[:12]} {face['probabilities'][label]:.2f}",
-                fontsize=min(0.14 * points, 10), color=colour, fontweight="bold", va="top", ha="left")
+                fontsize=title_points, color=colour, fontweight="bold", va="top", ha="left")
         top, left, h, w = face["box"]
         side = max(h, w)  # a square around the box, as the emotion model's crop is
         row, column = max(int(top + h / 2 - side / 2), 0), max(int(left + w / 2 - side / 2), 0)
         crop = image[row:row + side, column:column + side]
-        if crop.size:  # fitted into a square 0.62 of the card high, keeping its proportions
-            across, down = (0.62 * unit * min(1, s / max(crop.shape[:2])) for s in crop.shape[1::-1])
+        if crop.size:  # fitted into the square beside the bars, keeping its proportions
+            across, down = (len(names) * pitch * min(1, s / max(crop.shape[:2])) for s in crop.shape[1::-1])
             ax.imshow(crop, cmap="gray" if image.ndim == 2 else None, aspect="auto",
-                      extent=(x0 + 0.06 * unit, x0 + 0.06 * unit + across, y0 + 0.30 * unit + down, y0 + 0.30 * unit))
+                      extent=(x0 + 0.06 * unit, x0 + 0.06 * unit + across, y0 + body + down, y0 + body))
         for row, name in enumerate(names):
-            y = y0 + 0.30 * unit + row * pitch
-            ax.text(x0 + 1.08 * unit, y + pitch / 2, name[:10], fontsize=min(0.8 * pitch * 72, 0.09 * points),
+            y = y0 + body + row * pitch
+            ax.text(x0 + 1.08 * unit, y + pitch / 2, name[:10], fontsize=min(0.8 * pitch * 72, 0.09 * unit * 72),
                     ha="right", va="center")
             value = min(max(float(face["probabilities"][name]), 0.0), 1.0)
             for length, shade in ((1.0, "#eeeeee"), (value, colour if name == label else "#aaaaaa")):  # 0..1, value

@@ -51,3 +51,16 @@ def test_the_figure_is_bounded_for_any_proportions(shape):
     plot.faces_figure(image, faces_at([(0, 0, 1, 1)] * 3), buffer, title="odd")
     width, height = Image.open(buffer).size
     assert width <= 11.5 * 120 + 60 and height <= 5.4 * 120 + 60  # inches at 120 dpi, a margin for the edges
+
+
+@pytest.mark.parametrize("count", range(1, 200, 7))
+def test_the_cards_fit_their_panel_at_a_bounded_size(count):
+    columns, unit = plot.card_grid(count, plot.CARDS_WIDTH, 5.0)
+    rows = -(-count // columns)
+    assert 0 < unit <= plot.MAX_CARD and columns * unit * plot.CARD_ASPECT <= plot.CARDS_WIDTH + 1e-9
+    assert rows * unit <= 5.0 + 1e-9 and columns * (rows - 1) < count  # no empty row
+
+
+def test_one_face_gets_one_card_not_the_whole_panel():
+    fig = plot.faces_layout(numpy.zeros((500, 500, 3), numpy.uint8), faces_at([(100, 100, 80, 60)]))
+    assert fig.get_size_inches()[0] <= 5.0 + 0.25 + plot.MAX_CARD * plot.CARD_ASPECT + 1e-9
