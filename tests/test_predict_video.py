@@ -144,7 +144,8 @@ def test_a_header_claiming_years_costs_seconds(videos, model_path, tmp_path):
     assert probe(liar).duration == 10**9
     out = tmp_path / "out"
     done = subprocess.run([sys.executable, "-m", "minifer", "predict", "--detector", "cascade", str(liar),
-                           "--model", model_path, "--out", str(out), "--batch", "4"], env={**os.environ, "PYTHONPATH": str(ROOT)},
+                           "--model", model_path, "--out", str(out), "--batch", "4"],
+                          env={**os.environ, "PYTHONPATH": str(ROOT)},
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     row = json.loads((out / "predictions.jsonl").read_text().splitlines()[-1])
