@@ -102,8 +102,8 @@ def descendants(pid):
 
 def predict(inputs, model, out, *options):
     """(wall s, peak MiB of the command's process, peak MiB of its largest child, or None)."""
-    command = [sys.executable, "-m", "minifer", "predict", str(inputs), "--model", model, "--out", str(out),
-               "--fresh", *options]
+    command = [sys.executable, "-m", "minifer", "predict", "--detector", "cascade", str(inputs), "--model", model,
+               "--out", str(out), "--fresh", *options]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     start = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

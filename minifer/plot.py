@@ -5,7 +5,9 @@ import os
 import matplotlib
 
 matplotlib.use("Agg")  # files only; never needs a display
+import matplotlib.collections  # noqa: E402
 import matplotlib.patches  # noqa: E402
+import matplotlib.patheffects  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy  # noqa: E402
@@ -64,46 +66,116 @@ def confusion_matrix(cm, class_names, path, normalize=True, title="Confusion mat
 
 
 FACE_COLOURS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4")
-MAX_FACE_CHARTS = 4  # a crowd photo still gets one readable picture: the largest faces' charts
-MAX_ASPECT = 4  # a photo wider (or taller) than this is stretched to fit, so a figure stays a few inches
+PHOTO_BOX = (7.0, 5.0)  # inches (width, height) a photo is fitted into
+MAX_ASPECT = 4  # a photo wider (or taller) than this is stretched to it: a 100000x1 photo is not 20,000 inches
+CARDS_WIDTH = 4.2  # inches of face cards beside the photo, at most
+CARD_ASPECT = 1.7  # a card's width over its height
+MAX_CARD = 1.5  # inches a card is high at most: one face's card is not a poster of two words
+NUMBER_POINTS = 8
 
 
 def faces_figure(image, faces, path, title=None):
-    """``image`` with a box and the top label per face, and beside it a bar chart of each of the
-    largest faces' class probabilities (``faces`` as ``minifer.predict_faces`` gives them)."""
-    charts = faces[:MAX_FACE_CHARTS]
-    height = 4.0
-    aspect = image.shape[1] / image.shape[0]
-    width = height * min(max(aspect, 1 / MAX_ASPECT), MAX_ASPECT)  # a 1024x1 photo: 16 inches, not 4,096
-    fig = plt.figure(figsize=(width + (2.6 if charts else 0), height))
-    grid = fig.add_gridspec(max(len(charts), 1), 2 if charts else 1,
-                            width_ratios=[width, 2.6] if charts else [1], wspace=0.25, hspace=0.6)
-    ax = fig.add_subplot(grid[:, 0])
-    ax.imshow(image, cmap="gray" if image.ndim == 2 else None,
-              aspect="equal" if 1 / MAX_ASPECT <= aspect <= MAX_ASPECT else "auto")
+    """``image`` with a numbered box per face and, beside it, a card per face (number, top label and
+    probability, the face's crop and a bar per class), ``faces`` as ``minifer.predict_faces`` gives
+    them: every face, whatever the count, in a figure of at most 11.5 x 5.4 inches for a photo of any
+    proportions. A number goes on the photo only where it overlaps no other, so none collide."""
+    _save(faces_layout(image, faces, title), path)
+
+
+def faces_layout(image, faces, title=None):
+    """The figure of :func:`faces_figure`, unsaved."""
+    shown = min(max(image.shape[1] / image.shape[0], 1 / MAX_ASPECT), MAX_ASPECT)
+    width = min(PHOTO_BOX[0], PHOTO_BOX[1] * shown)
+    height = width / shown
+    top = 0.35  # inches for the title
+    panel = max(height, 2.0 if faces else 0.0)
+    columns, unit = card_grid(len(faces), CARDS_WIDTH, panel) if faces else (0, 0.0)
+    cards, gap = columns * unit * CARD_ASPECT, (0.25 if faces else 0.0)  # gap: inches between photo and cards
+    size = (width + gap + cards, panel + top)
+    fig = plt.figure(figsize=size)
+    ax = fig.add_axes((0, 0, width / size[0], height / size[1]))
+    ax.imshow(image, cmap="gray" if image.ndim == 2 else None, aspect="auto")
     ax.set_axis_off()
-    ax.set_title(title or (f"{len(faces)} face{'s' if len(faces) != 1 else ''}" if faces else "no face found"),
-                 fontsize=9)
+    count = f"{len(faces)} face{'s' if len(faces) != 1 else ''}" if faces else "no face found"
+    ax.set_title(f"{title}: {count}" if title else count, fontsize=9)
+    for i, face in enumerate(faces):
+        top_, left, h, w = face["box"]
+        ax.add_patch(matplotlib.patches.Rectangle((left - 0.5, top_ - 0.5), w, h, fill=False, linewidth=1.5,
+                                                  edgecolor=FACE_COLOURS[i % len(FACE_COLOURS)]))
+    _place_numbers(fig, ax, faces)
+    if faces:
+        cards_ax = fig.add_axes(((width + gap) / size[0], 0, cards / size[0], panel / size[1]))
+        _face_cards(cards_ax, image, faces, columns, unit, panel)
+    return fig
+
+
+def card_grid(count, width, height):
+    """(columns, card height in inches) of the grid that fits ``count`` cards into ``width`` x
+    ``height`` inches at the largest size, at most ``MAX_CARD``."""
+    def unit(columns):
+        return min(width / columns / CARD_ASPECT, height / -(-count // columns), MAX_CARD)
+    columns = max(range(1, count + 1), key=lambda c: (unit(c), -c))  # the fewest columns at that size
+    return columns, unit(columns)
+
+
+def _place_numbers(fig, ax, faces):
+    """Each face's number just outside or inside a corner of its box, at the first place that stays on
+    the photo and clear of the numbers placed before it; where there is none, only its card has it."""
+    renderer, frame, placed = fig.canvas.get_renderer(), ax.get_window_extent(), []
     for i, face in enumerate(faces):
         top, left, h, w = face["box"]
         colour = FACE_COLOURS[i % len(FACE_COLOURS)]
-        ax.add_patch(matplotlib.patches.Rectangle((left, top), w, h, fill=False, edgecolor=colour, linewidth=2))
-        ax.text(left, top - 3, f"{i + 1}: {face['label']} {face['probabilities'][face['label']]:.2f}", color="white",
-                fontsize=8, va="bottom", bbox=dict(facecolor=colour, edgecolor="none", pad=1.5))
-    for i, face in enumerate(charts):
-        bar = fig.add_subplot(grid[i, 1])
-        names = list(face["probabilities"])
-        values = [face["probabilities"][n] for n in names]
-        bar.barh(range(len(names)), values, color=[FACE_COLOURS[i % len(FACE_COLOURS)] if n == face["label"]
-                                                   else "#bbbbbb" for n in names])
-        for row, value in enumerate(values):
-            bar.text(min(value, 0.78) + 0.02, row, f"{value:.2f}", va="center", fontsize=6)
-        bar.set_yticks(range(len(names)), names, fontsize=7)
-        bar.invert_yaxis()
-        bar.set_xlim(0, 1)
-        bar.tick_params(axis="x", labelsize=7)
-        bar.set_title(f"face {i + 1}", fontsize=8)
-    _save(fig, path)
+        text = ax.text(0, 0, str(i + 1), fontsize=NUMBER_POINTS, color="white", fontweight="bold",
+                       path_effects=[matplotlib.patheffects.withStroke(linewidth=2.5, foreground=colour)])
+        for x, y, ha, va in ((left, top, "left", "bottom"), (left, top, "left", "top"),
+                             (left + w, top, "right", "bottom"), (left, top + h, "left", "top"),
+                             (left + w, top + h, "right", "top"), (left + w, top, "left", "top"),
+                             (left, top, "right", "top"), (left, top + h, "right", "bottom")):
+            text.set(x=x - 0.5, y=y - 0.5, ha=ha, va=va)
+            extent = text.get_window_extent(renderer).padded(2)
+            if frame.contains(extent.x0, extent.y0) and frame.contains(extent.x1, extent.y1) and \
+                    not any(extent.overlaps(other) for other in placed):
+                placed.append(extent)
+                break
+        else:
+            text.remove()
+
+
+def _face_cards(ax, image, faces, columns, unit, height):
+    """A card per face, ``unit`` inches high, ``columns`` to a row, the rows spread down ``height``
+    inches; every size on a card is a fraction of the card's, so its text fits at any scale."""
+    rows = -(-len(faces) // columns)
+    ax.set_xlim(0, columns * unit * CARD_ASPECT)
+    ax.set_ylim(height, 0)
+    ax.set_axis_off()
+    title_points = min(0.14 * unit * 72, 10)
+    body = 0.08 * unit + 1.5 * title_points / 72  # below the title: the crop and the bars
+    names = list(faces[0]["probabilities"])
+    pitch = min(0.62 * unit, unit - body - 0.04 * unit) / len(names)
+    bars = []
+    for i, face in enumerate(faces):
+        x0, y0 = (i % columns) * unit * CARD_ASPECT, (i // columns) * height / rows
+        colour = FACE_COLOURS[i % len(FACE_COLOURS)]
+        label = face["label"]
+        ax.text(x0 + 0.06 * unit, y0 + 0.05 * unit, f"{i + 1}: {label[:12]} {face['probabilities'][label]:.2f}",
+                fontsize=title_points, color=colour, fontweight="bold", va="top", ha="left")
+        top, left, h, w = face["box"]
+        side = max(h, w)  # a square around the box, as the emotion model's crop is
+        row, column = max(int(top + h / 2 - side / 2), 0), max(int(left + w / 2 - side / 2), 0)
+        crop = image[row:row + side, column:column + side]
+        if crop.size:  # fitted into the square beside the bars, keeping its proportions
+            across, down = (len(names) * pitch * min(1, s / max(crop.shape[:2])) for s in crop.shape[1::-1])
+            ax.imshow(crop, cmap="gray" if image.ndim == 2 else None, aspect="auto",
+                      extent=(x0 + 0.06 * unit, x0 + 0.06 * unit + across, y0 + body + down, y0 + body))
+        for row, name in enumerate(names):
+            y = y0 + body + row * pitch
+            ax.text(x0 + 1.08 * unit, y + pitch / 2, name[:10], fontsize=min(0.8 * pitch * 72, 0.09 * unit * 72),
+                    ha="right", va="center")
+            value = min(max(float(face["probabilities"][name]), 0.0), 1.0)
+            for length, shade in ((1.0, "#eeeeee"), (value, colour if name == label else "#aaaaaa")):  # 0..1, value
+                bars.append(matplotlib.patches.Rectangle((x0 + 1.1 * unit, y + 0.1 * pitch), 0.54 * unit * length,
+                                                         0.8 * pitch, color=shade))
+    ax.add_collection(matplotlib.collections.PatchCollection(bars, match_original=True))
 
 
 def emotion_timeline(times, probabilities, class_names, path, title=None):

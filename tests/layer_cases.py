@@ -52,7 +52,8 @@ CASES = {
              image_case(lambda: L.ReLU(negative_slope=0.2, threshold=0.3)),
              image_case(lambda: L.ReLU(max_value=1.2, negative_slope=0.1, threshold=-0.4))],
     "Softmax": [image_case(lambda: L.Softmax()), image_case(lambda: L.Softmax(axis=1), then_bn=False)],
-    "LeakyReLU": [image_case(lambda: L.LeakyReLU(0.05))],
+    "LeakyReLU": [image_case(lambda: L.LeakyReLU(0.05)), image_case(lambda: L.LeakyReLU(1.5)),
+                  lambda x: L.LeakyReLU(0.1)(L.Permute((2, 1, 3))(L.ReLU()(x)))],  # a view in another order
     "ELU": [image_case(lambda: L.ELU(alpha=0.4))],
     "PReLU": [image_case(lambda: L.PReLU(alpha_initializer="ones", shared_axes=[1, 2]))],
     "Add": [lambda x: L.Add()([x, L.ReLU()(x), x])],
@@ -68,6 +69,8 @@ CASES = {
     "ZeroPadding2D": [image_case(lambda: L.ZeroPadding2D(((1, 2), (0, 3))))],
     "Reshape": [lambda x: L.BatchNormalization()(L.Reshape((8, -1))(x))],
     "Rescaling": [image_case(lambda: L.Rescaling(0.5, offset=-0.25))],
+    "CropLike": [lambda x: L.CropLike()([L.UpSampling2D(2)(L.MaxPooling2D(2, padding="same")(x)), x]),  # 8x8 to 7x8
+                 lambda x: L.BatchNormalization()(L.CropLike()([L.ZeroPadding2D(((0, 3), (0, 1)))(x), L.ReLU()(x)]))],
     "UpSampling2D": [image_case(lambda: L.UpSampling2D((3, 2))),
                      image_case(lambda: L.UpSampling2D((2, 3), interpolation="bilinear"))],
 }

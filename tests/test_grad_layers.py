@@ -80,6 +80,8 @@ def test_pooling_and_shape_layers(c):
     check_layer(L.GlobalAveragePooling2D(), x, c["seed"])
     check_layer(L.Flatten(), x, c["seed"])
     check_layer(L.UpSampling2D((c["k"], c["s"]), interpolation="bilinear"), x, c["seed"])
+    reference = leaf(random(c["seed"] + 1, (c["n"], (c["h"] + 1) // 2, max(c["w"] - c["k"], 1), 2)))
+    check_layer(L.CropLike(), x, c["seed"], others=[reference])  # the reference's values get no gradient
 
 
 @given(st.integers(1, 4), st.integers(1, 6), st.integers(1, 6), st.booleans(), st.sampled_from([None, 0.2]),

@@ -38,6 +38,15 @@ def test_symbolic_call_records_a_node_and_infers_the_shape_without_computing():
     assert conv.kernel.shape == (3, 3, 1, 8) and conv.kernel.dtype == numpy.float32
 
 
+def test_sizes_known_only_at_run_time_stay_unknown_through_reshape_and_concatenate():
+    """A detector's heads: any image size, each level reshaped to (N, -1, k) and the levels joined."""
+    x = Input((None, None, 3))
+    levels = [minifer.layers.Reshape((-1, 2))(Conv2D(4, 1, strides=s)(x)) for s in (1, 2)]
+    joined = minifer.layers.Concatenate(axis=1)(levels)
+    assert levels[0].shape == (None, None, 2) and joined.shape == (None, None, 2)
+    assert Model(x, joined).predict(images((1, 5, 3, 3)), verbose=0).shape == (1, 15 * 2 + 6 * 2, 2)
+
+
 def test_inputs_are_numbered_from_one_like_keras():
     with fresh_names():
         assert [Input((2,)).layer.name for _ in range(3)] == ["input_1", "input_2", "input_3"]

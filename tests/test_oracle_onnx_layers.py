@@ -7,7 +7,9 @@ from hypothesis import assume, given, strategies as st
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
 
+from minifer import Tensor  # noqa: E402
 from minifer import functional as F  # noqa: E402
+from minifer import layers as L  # noqa: E402
 from minifer.functional import conv_output_length  # noqa: E402
 from torch_reference import FLOAT32, backprop_same, f32, pad_like_keras, pair  # noqa: E402
 
@@ -37,6 +39,17 @@ def test_upsampling(n, h, w, c, size, interpolation, seed):
     y = F.upsample2d(mx, size, interpolation)
     extra = {} if interpolation == "nearest" else {"align_corners": False}
     t_y = nhwc(TF.interpolate(nchw(tx), scale_factor=size, mode=interpolation, **extra))
+    same_forward_and_backward(y, t_y, [(mx, tx)], seed)
+
+
+@given(st.integers(1, 3), st.integers(1, 6), st.integers(1, 6), st.integers(1, 3), st.booleans(), st.booleans(), seeds)
+def test_upsampling_cropped_like_a_finer_map(n, h, w, c, odd_rows, odd_cols, seed):
+    """A feature pyramid's step (RetinaFace's): UpSampling2D(2) then CropLike to a map of 2h or 2h - 1
+    rows is PyTorch's nearest ``interpolate`` to that map's size."""
+    mx, tx = pair(f32(seed, (n, h, w, c)))
+    size = (2 * h - odd_rows, 2 * w - odd_cols)
+    y = L.CropLike()([L.UpSampling2D(2)(mx), Tensor(numpy.zeros((n, *size, 1), numpy.float32))])
+    t_y = nhwc(TF.interpolate(nchw(tx), size=size, mode="nearest"))
     same_forward_and_backward(y, t_y, [(mx, tx)], seed)
 
 

@@ -9,7 +9,7 @@ import minifer
 from minifer import layers as L
 from minifer.cli import main
 from minifer.layers import fresh_names
-from minifer.predict import Predictor
+from minifer.predict import CascadeDetector, Predictor
 from predict_inputs import small_model
 
 skimage_data = pytest.importorskip("skimage.data")
@@ -46,7 +46,7 @@ def photos(tmp_path_factory):
 def run(photos, tmp_path_factory):
     out = tmp_path_factory.mktemp("out")
     model_path = minifer.save(small_model(), out / "model.npz")
-    code = main(["predict", str(photos), "--model", model_path, "--out", str(out / "result"),
+    code = main(["predict", "--detector", "cascade", str(photos), "--model", model_path, "--out", str(out / "result"),
                  "--input-range", "-1,1", "--annotate"])
     return code, out / "result", model_path
 
@@ -88,8 +88,8 @@ def pathlib_name(path):
 
 def test_predict_prints_one_line_per_image(photos, tmp_path, capsys):
     model_path = minifer.save(small_model(), tmp_path / "m.npz")
-    main(["predict", str(photos / "face.png"), str(photos / "corrupt.jpg"), "--model", model_path,
-          "--out", str(tmp_path / "o")])
+    main(["predict", "--detector", "cascade", str(photos / "face.png"), str(photos / "corrupt.jpg"),
+          "--model", model_path, "--out", str(tmp_path / "o")])
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith(f"{photos / 'face.png'}: 1 face(s): ")
     assert lines[1].startswith(f"{photos / 'corrupt.jpg'}: error: cannot be read as an image")
@@ -99,9 +99,10 @@ def test_predict_prints_one_line_per_image(photos, tmp_path, capsys):
 def test_the_library_call_gives_what_the_command_wrote(run, photos):
     _, out, model_path = run
     faces = [{k: row[k] for k in ("box", "probabilities", "label")} for row in read_rows(out)["face.png"]]
-    result = minifer.predict_faces(photos / "face.png", model_path, input_range=(-1, 1))
+    result = minifer.predict_faces(photos / "face.png", model_path, input_range=(-1, 1), detector=CascadeDetector())
     assert result == {"file": str(photos / "face.png"), "faces": faces}
-    from_array = minifer.predict_faces(skimage_data.astronaut(), minifer.load(model_path), input_range=(-1, 1))
+    from_array = minifer.predict_faces(skimage_data.astronaut(), minifer.load(model_path), input_range=(-1, 1),
+                                      detector=CascadeDetector())
     assert from_array["faces"] == faces
 
 
@@ -112,7 +113,7 @@ def test_a_model_file_carries_its_class_names_and_input_range(tmp_path, photos):
     assert predictor.class_names == ["calm", "glad", "cross"] and predictor.input_range == (-1.0, 1.0)
     crops = numpy.array([[[0, 255]]], numpy.uint8)
     numpy.testing.assert_array_equal(predictor.scale(crops)[..., 0], [[[-1.0, 1.0]]])
-    (face,) = minifer.predict_faces(photos / "face.png", path)["faces"]
+    (face,) = minifer.predict_faces(photos / "face.png", path, detector=CascadeDetector())["faces"]
     assert list(face["probabilities"]) == ["calm", "glad", "cross"]
 
 
@@ -137,14 +138,14 @@ def test_a_format_1_file_keeps_the_input_range_it_was_saved_with(tmp_path):
 def test_class_names_must_match_the_outputs(tmp_path, photos, capsys):
     path = minifer.save(small_model(classes=3), tmp_path / "m.npz")
     with pytest.raises(SystemExit):
-        main(["predict", str(photos / "face.png"), "--model", path, "--classes", "a,b"])
+        main(["predict", "--detector", "cascade", str(photos / "face.png"), "--model", path, "--classes", "a,b"])
     assert "2 class names (a, b) for a model with 3 outputs" in capsys.readouterr().err
     assert Predictor(path).class_names == ["class_0", "class_1", "class_2"]
 
 
 def test_a_missing_model_file_is_a_usage_error(tmp_path, photos, capsys):
     with pytest.raises(SystemExit):
-        main(["predict", str(photos / "face.png"), "--model", str(tmp_path / "nope.h5")])
+        main(["predict", "--detector", "cascade", str(photos / "face.png"), "--model", str(tmp_path / "nope.h5")])
     assert "nope.h5" in capsys.readouterr().err
 
 

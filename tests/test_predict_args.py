@@ -37,7 +37,8 @@ def photo(tmp_path_factory):
 ])
 def test_bad_values_are_usage_errors(flag, value, says, photo, model_path, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
-        main(["predict", str(photo), "--model", model_path, "--out", str(tmp_path / "o"), f"{flag}={value}"])
+        main(["predict", "--detector", "cascade", str(photo), "--model", model_path, "--out", str(tmp_path / "o"),
+              f"{flag}={value}"])
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert f"argument {flag}" in err and says in err and "Traceback" not in err
@@ -49,7 +50,7 @@ def test_an_output_that_is_a_file_or_cannot_be_made_is_a_usage_error(photo, mode
     a_file.write_text("mine")
     for out, says in ((a_file, "is a file, not a folder"), (a_file / "sub", "cannot be made")):
         with pytest.raises(SystemExit) as exit_:
-            main(["predict", str(photo), "--model", model_path, "--out", str(out)])
+            main(["predict", "--detector", "cascade", str(photo), "--model", model_path, "--out", str(out)])
         assert exit_.value.code == 2 and says in capsys.readouterr().err
     assert a_file.read_text() == "mine"
 
@@ -61,29 +62,32 @@ def test_an_unwritable_output_folder_is_a_usage_error(photo, model_path, tmp_pat
     locked.chmod(0o500)
     try:
         with pytest.raises(SystemExit) as exit_:
-            main(["predict", str(photo), "--model", model_path, "--out", str(locked)])
+            main(["predict", "--detector", "cascade", str(photo), "--model", model_path, "--out", str(locked)])
         assert exit_.value.code == 2 and "cannot be written to" in capsys.readouterr().err
     finally:
         locked.chmod(0o700)
 
 
 def test_nothing_to_read_exits_1_and_a_partial_failure_exits_0(photo, model_path, tmp_path, capsys):
-    assert main(["predict", str(tmp_path / "nothere.jpg"), "--model", model_path, "--out", str(tmp_path / "a")]) == 1
+    assert main(["predict", "--detector", "cascade", str(tmp_path / "nothere.jpg"), "--model", model_path,
+                 "--out", str(tmp_path / "a")]) == 1
     captured = capsys.readouterr()
     assert "nothere.jpg: error: not found" in captured.out and "nothing could be read" in captured.err
     (tmp_path / "empty").mkdir()
-    assert main(["predict", str(tmp_path / "empty"), "--model", model_path, "--out", str(tmp_path / "b")]) == 1
-    assert main(["predict", str(photo), str(tmp_path / "nothere.jpg"), "--model", model_path,
+    assert main(["predict", "--detector", "cascade", str(tmp_path / "empty"), "--model", model_path,
+                 "--out", str(tmp_path / "b")]) == 1
+    assert main(["predict", "--detector", "cascade", str(photo), str(tmp_path / "nothere.jpg"), "--model", model_path,
                  "--out", str(tmp_path / "c")]) == 0
     # run again: everything is done already, which is not a failure
-    assert main(["predict", str(photo), "--model", model_path, "--out", str(tmp_path / "c")]) == 0
+    assert main(["predict", "--detector", "cascade", str(photo), "--model", model_path,
+                 "--out", str(tmp_path / "c")]) == 0
     assert "1 done before" in capsys.readouterr().out
 
 
 def test_a_100000x1_photo_makes_a_bounded_figure(model_path, tmp_path):
     Image.fromarray(numpy.full((1, 100000, 3), 128, numpy.uint8)).save(tmp_path / "line.png")
     out = tmp_path / "out"
-    assert main(["predict", str(tmp_path / "line.png"), "--model", model_path,
+    assert main(["predict", "--detector", "cascade", str(tmp_path / "line.png"), "--model", model_path,
                  "--out", str(out), "--annotate"]) == 0
     (picture,) = (out / "annotated").iterdir()
     width, height = Image.open(picture).size

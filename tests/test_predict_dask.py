@@ -6,7 +6,7 @@ import pytest
 
 import minifer
 from minifer.cli import main
-from minifer.predict import PredictionRun, RunSpec
+from minifer.predict import CascadeDetector, PredictionRun, RunSpec
 from predict_inputs import DyingDetector, small_model, tiled_photos, video_frames, write_video
 
 distributed = pytest.importorskip("distributed", reason="the cluster extra (dask[distributed]) is not installed")
@@ -34,8 +34,8 @@ def run_files(out):
 
 def test_two_local_workers_write_what_one_process_writes(inputs, model_path, tmp_path):
     args = [str(inputs), "--model", model_path, "--fps", "4", "--batch", "3"]
-    assert main(["predict", *args, "--out", str(tmp_path / "one")]) == 0
-    assert main(["predict", *args, "--out", str(tmp_path / "two"), "--workers", "2"]) == 0
+    assert main(["predict", "--detector", "cascade", *args, "--out", str(tmp_path / "one")]) == 0
+    assert main(["predict", "--detector", "cascade", *args, "--out", str(tmp_path / "two"), "--workers", "2"]) == 0
     assert run_files(tmp_path / "two") == run_files(tmp_path / "one")
     assert len(run_files(tmp_path / "one")[0].splitlines()) >= 8
 
@@ -48,7 +48,8 @@ def test_a_worker_killed_mid_chunk_has_its_chunk_redone_elsewhere(inputs, model_
         PredictionRun([inputs], tmp_path / "cluster", spec, batch=4).execute(
             scheduler=cluster.scheduler_address, echo=lambda _: None)
     assert marker.exists(), "no worker was killed"
-    PredictionRun([inputs], tmp_path / "one", RunSpec(model_path, fps=4.0), batch=4).execute(echo=lambda _: None)
+    PredictionRun([inputs], tmp_path / "one", RunSpec(model_path, fps=4.0, detector=CascadeDetector()),
+                  batch=4).execute(echo=lambda _: None)
     assert run_files(tmp_path / "cluster") == run_files(tmp_path / "one")
 
 

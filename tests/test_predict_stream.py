@@ -15,7 +15,7 @@ import pytest
 
 import minifer
 from minifer.cli import main
-from minifer.predict import Face, PredictionRun, RunSpec
+from minifer.predict import CascadeDetector, Face, PredictionRun, RunSpec
 from minifer.predict.inputs import walk
 from minifer.predict.prefetch import prefetch
 from predict_inputs import astronaut, small_model, tiled_photos
@@ -39,7 +39,7 @@ def lines(out):
 
 
 def predict(*args):
-    return main(["predict", *map(str, args)])
+    return main(["predict", "--detector", "cascade", *map(str, args)])
 
 
 def test_a_run_killed_mid_write_resumes_with_every_row_once(folder, model_path, tmp_path):
@@ -48,7 +48,8 @@ def test_a_run_killed_mid_write_resumes_with_every_row_once(folder, model_path, 
     expected = sorted(lines(whole))
     assert len(expected) >= 24  # a row per photo at least
     cut = tmp_path / "cut"
-    command = [sys.executable, "-m", "minifer", "predict", str(folder), "--model", model_path, "--out", str(cut),
+    command = [sys.executable, "-m", "minifer", "predict", "--detector", "cascade", str(folder), "--model", model_path,
+               "--out", str(cut),
                "--batch", "2"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -171,7 +172,8 @@ def test_a_sideways_phone_photo_is_read_upright(model_path, tmp_path):
     exif = stored.getexif()
     exif[0x0112] = 6  # rotate 90 degrees clockwise to show
     stored.save(tmp_path / "sideways.png", exif=exif)
-    result = {name: minifer.predict_faces(tmp_path / name, model_path)["faces"] for name in ("upright.png", "sideways.png")}
+    result = {name: minifer.predict_faces(tmp_path / name, model_path, detector=CascadeDetector())["faces"]
+              for name in ("upright.png", "sideways.png")}
     assert result["upright.png"] and result["sideways.png"] == result["upright.png"]
 
 

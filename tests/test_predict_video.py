@@ -74,8 +74,8 @@ def test_a_truncated_video_reports_what_was_read(videos):
 
 def test_predict_on_videos_writes_frame_rows_a_timeline_and_an_annotated_copy(videos, model_path, tmp_path, capsys):
     out = tmp_path / "out"
-    assert main(["predict", str(videos), "--model", model_path, "--out", str(out), "--fps", "4",
-                 "--annotate-video", "--batch", "5"]) == 0
+    assert main(["predict", "--detector", "cascade", str(videos), "--model", model_path, "--out", str(out),
+                 "--fps", "4", "--annotate-video", "--batch", "5"]) == 0
     rows = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
     ends = {r["file"].rsplit("/", 1)[-1]: r for r in rows if "frame" not in r}
     assert set(ends) == {"clip.mp4", "clip.mkv", "cut.mkv", "cut.mp4"}
@@ -105,7 +105,7 @@ def test_predict_on_videos_writes_frame_rows_a_timeline_and_an_annotated_copy(vi
 def test_a_video_cut_short_by_a_kill_resumes_at_its_first_missing_segment(videos, model_path, tmp_path):
     whole, cut = tmp_path / "whole", tmp_path / "cut"
     args = [str(videos / "clip.mkv"), "--model", model_path, "--fps", "4", "--batch", "5"]
-    assert main(["predict", *args, "--out", str(whole)]) == 0
+    assert main(["predict", "--detector", "cascade", *args, "--out", str(whole)]) == 0
     expected = (whole / "predictions.jsonl").read_text().splitlines()
     frame_rows = [line for line in expected if '"frame"' in line]
     first_segment = [line for line in frame_rows if json.loads(line)["time"] < 5 / 4]
@@ -114,7 +114,7 @@ def test_a_video_cut_short_by_a_kill_resumes_at_its_first_missing_segment(videos
     for name in ("run.json", "predictions.csv"):
         (cut / name).write_bytes((whole / name).read_bytes())
     (cut / "predictions.jsonl").write_text("\n".join(first_segment) + "\n")  # killed after the first chunk
-    assert main(["predict", *args, "--out", str(cut)]) == 0
+    assert main(["predict", "--detector", "cascade", *args, "--out", str(cut)]) == 0
     assert (cut / "predictions.jsonl").read_text().splitlines() == expected
     assert (cut / "predictions.csv").read_text() == (whole / "predictions.csv").read_text()
 
@@ -143,8 +143,9 @@ def test_a_header_claiming_years_costs_seconds(videos, model_path, tmp_path):
     liar.write_bytes(claim_duration(videos / "clip.mkv", 10**9))  # 30 years at --fps 2: 60 million slots
     assert probe(liar).duration == 10**9
     out = tmp_path / "out"
-    done = subprocess.run([sys.executable, "-m", "minifer", "predict", str(liar), "--model", model_path,
-                           "--out", str(out), "--batch", "4"], env={**os.environ, "PYTHONPATH": str(ROOT)},
+    done = subprocess.run([sys.executable, "-m", "minifer", "predict", "--detector", "cascade", str(liar),
+                           "--model", model_path, "--out", str(out), "--batch", "4"],
+                          env={**os.environ, "PYTHONPATH": str(ROOT)},
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     row = json.loads((out / "predictions.jsonl").read_text().splitlines()[-1])

@@ -42,7 +42,8 @@ def predict_capped(*args, cwd):
 def test_a_model_declaring_a_huge_input_is_refused_before_predicting(tmp_path, face):
     path = minifer.save(small_model(size=50000), tmp_path / "huge.npz")  # a conv and a pooling: no weight grows
     assert os.path.getsize(path) < 5000
-    result = predict_capped("predict", face, "--model", path, "--out", tmp_path / "out", cwd=tmp_path)
+    result = predict_capped("predict", "--detector", "cascade", face, "--model", path, "--out", tmp_path / "out",
+                            cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     assert "takes 50000x50000 faces" in result.stderr and "at most 1024" in result.stderr
 
@@ -51,8 +52,8 @@ def test_a_photo_of_absurd_proportions_costs_nothing_and_the_others_are_predicte
     thin = tmp_path / "thin.png"
     Image.fromarray(numpy.zeros((1, 100000), numpy.uint8)).save(thin)
     assert os.path.getsize(thin) < 1000
-    result = predict_capped("predict", thin, face, "--model", model_path, "--out", tmp_path / "out", "--annotate",
-                            cwd=tmp_path)
+    result = predict_capped("predict", "--detector", "cascade", thin, face, "--model", model_path,
+                            "--out", tmp_path / "out", "--annotate", cwd=tmp_path)
     assert_ok(result)
     rows = [json.loads(line) for line in (tmp_path / "out" / "predictions.jsonl").read_text().splitlines()]
     by_file = {os.path.basename(r["file"]): r for r in rows}
@@ -67,7 +68,8 @@ def test_a_photo_of_absurd_proportions_costs_nothing_and_the_others_are_predicte
 def test_flags_that_would_fail_later_or_write_nonsense_are_usage_errors(tmp_path, face, model_path, capsys, flag,
                                                                         value, message):
     with pytest.raises(SystemExit) as stop:
-        main(["predict", str(face), "--model", model_path, "--out", str(tmp_path / "out"), f"{flag}={value}"])
+        main(["predict", "--detector", "cascade", str(face), "--model", model_path, "--out", str(tmp_path / "out"),
+              f"{flag}={value}"])
     assert stop.value.code == 2 and message in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
@@ -77,7 +79,7 @@ def test_flags_that_would_fail_later_or_write_nonsense_are_usage_errors(tmp_path
 def test_an_out_that_cannot_be_written_is_a_usage_error(tmp_path, face, model_path, capsys, out, message):
     (tmp_path / "a_file").write_text("mine")
     with pytest.raises(SystemExit) as stop:
-        main(["predict", str(face), "--model", model_path, "--out", str(tmp_path / out)])
+        main(["predict", "--detector", "cascade", str(face), "--model", model_path, "--out", str(tmp_path / out)])
     assert stop.value.code == 2 and message in capsys.readouterr().err
     assert (tmp_path / "a_file").read_text() == "mine"
 
@@ -88,7 +90,7 @@ def test_a_full_disk_while_writing_is_one_line(tmp_path, face, model_path, monke
 
     monkeypatch.setattr("minifer.predict.results.ResultsFolder.append", full)
     with pytest.raises(SystemExit) as stop:
-        main(["predict", str(face), "--model", model_path, "--out", str(tmp_path / "out")])
+        main(["predict", "--detector", "cascade", str(face), "--model", model_path, "--out", str(tmp_path / "out")])
     assert "No space left on device" in str(stop.value.code) and "resumes" in str(stop.value.code)
 
 

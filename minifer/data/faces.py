@@ -15,6 +15,7 @@ from .images import resize
 
 DETECT_SIDE = 320
 MAX_EYE_TILT_DEGREES = 25.0
+MAX_OVERLAP = 0.4  # intersection over union above which two boxes are one face (RetinaFace's own setting)
 
 
 @lru_cache(maxsize=1)
@@ -59,9 +60,28 @@ def detect_faces(image, min_neighbours=4):
     found = _cascade().detect_multi_scale(
         img=small, scale_factor=1.15, step_ratio=1, min_size=(24, 24),
         max_size=small.shape, min_neighbor_number=min_neighbours)
-    boxes = [tuple(int(round(v / scale)) for v in (f["r"], f["c"], f["height"], f["width"]))
-             for f in found]
-    return sorted(boxes, key=lambda b: b[2] * b[3], reverse=True)
+    boxes = np.array([[f["r"], f["c"], f["height"], f["width"]] for f in found], np.float64).reshape(-1, 4)
+    corners = np.concatenate([boxes[:, 1::-1], boxes[:, 1::-1] + boxes[:, :1:-1]], axis=1)
+    keep = suppress_overlaps(corners, boxes[:, 2] * boxes[:, 3])  # windows at two scales on one face
+    return [tuple(int(round(v / scale)) for v in boxes[i]) for i in keep]
+
+
+def suppress_overlaps(corners, scores, max_overlap=MAX_OVERLAP):
+    """Indices of the boxes to keep, highest score first: greedily, each box whose intersection over
+    union with a box kept before it exceeds ``max_overlap`` is dropped (non-maximum suppression).
+    ``corners`` (K, 4) are x1, y1, x2, y2."""
+    corners, scores = np.asarray(corners, np.float64), np.asarray(scores, np.float64)
+    area = np.maximum(corners[:, 2] - corners[:, 0], 0) * np.maximum(corners[:, 3] - corners[:, 1], 0)
+    order, keep = np.argsort(-scores, kind="stable"), []
+    while order.size:
+        first, rest = order[0], order[1:]
+        keep.append(int(first))
+        low = np.maximum(corners[first, :2], corners[rest, :2])
+        high = np.minimum(corners[first, 2:], corners[rest, 2:])
+        inter = np.prod(np.maximum(high - low, 0), axis=1)
+        union = area[first] + area[rest] - inter
+        order = rest[inter <= max_overlap * union]
+    return keep
 
 
 def _square_crop(grey, centre_row, centre_col, side):
@@ -98,13 +118,14 @@ def estimate_eye_tilt(face):
     return float(angle)
 
 
-def crop_face(image, margin=0.2, size=48, align=False, box=None):
+def crop_face(image, margin=0.2, size=48, align=False, box=None, eyes=None):
     """Grey ``size`` x ``size`` uint8 crop of the largest face, or None if none is found.
 
     ``margin`` widens the (square) box by that fraction of its side on every side.
     ``align=True`` rotates the face so the eyes are level when
     :func:`estimate_eye_tilt` finds them plausibly, and leaves it as is otherwise.
-    ``box`` skips detection.
+    ``box`` skips detection; ``eyes``, the (x, y) of the image-left then the image-right eye
+    (a detector's landmarks), levels them: the face is turned by the line between them.
     """
     grey = to_grey_uint8(image)
     if box is None:
@@ -115,8 +136,9 @@ def crop_face(image, margin=0.2, size=48, align=False, box=None):
     top, left, height, width = box
     centre_row, centre_col = top + height / 2, left + width / 2
     side = max(height, width) * (1 + 2 * margin)
-    if align:
-        tilt = estimate_eye_tilt(_square_crop(grey, centre_row, centre_col, max(height, width)))
+    if align or eyes is not None:
+        tilt = (estimate_eye_tilt(_square_crop(grey, centre_row, centre_col, max(height, width))) if eyes is None
+                else float(np.degrees(np.arctan2(eyes[1][1] - eyes[0][1], eyes[1][0] - eyes[0][0]))))
         if tilt is not None and abs(tilt) > 1.0:
             from skimage.transform import rotate
             context = _square_crop(grey, centre_row, centre_col, side * 1.5)

@@ -8,15 +8,15 @@ from .core import Add, Dense, Dropout, Multiply, Scale, Subtract
 from .input import InputLayer
 from .normalization import BatchNormalization, LocalResponseNormalization
 from .pooling import AveragePooling2D, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D
-from .reshaping import (Concatenate, Padding2D, Permute, Rescaling, Reshape, SpatialDropout2D, UpSampling2D,
-                        ZeroPadding2D)
+from .reshaping import (Concatenate, CropLike, Padding2D, Permute, Rescaling, Reshape, SpatialDropout2D,
+                        UpSampling2D, ZeroPadding2D)
 
 __all__ = ["Activation", "Add", "BatchNormalization", "activations", "initializers", "regularizers", "Conv2D", "Dense", "DepthwiseConv2D", "Dropout",
            "Flatten", "GlobalAveragePooling2D", "InputLayer", "Layer", "MaxPooling2D", "PointwiseConv2D", "ReLU",
            "SeparableConv2D", "ShapeError", "Softmax", "fresh_names", "get",
            "AveragePooling2D", "Concatenate", "ELU", "GlobalMaxPooling2D", "LeakyReLU", "PReLU", "Rescaling",
            "Reshape", "SpatialDropout2D", "UpSampling2D", "ZeroPadding2D", "LocalResponseNormalization", "Multiply",
-           "Padding2D", "Permute", "Scale", "Subtract"]
+           "Padding2D", "Permute", "Scale", "Subtract", "CropLike"]
 
 
 def get(class_name):

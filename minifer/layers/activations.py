@@ -175,6 +175,11 @@ class LeakyReLU(Layer):
     def call(self, x, training=False):
         return F.leaky_relu(x, self.negative_slope)
 
+    def inference_step(self, listed=False, affine=None):
+        if 0 <= self.negative_slope <= 1:
+            return inference.array_step(inference.leaky_relu_in_place(self.negative_slope), in_place=True)
+        return super().inference_step(listed)
+
     def onnx_nodes(self, onnx, x):
         return onnx.node("LeakyRelu", [x], alpha=self.negative_slope)
 

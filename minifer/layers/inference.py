@@ -60,6 +60,22 @@ def relu_in_place(y):
     return get_xp(y).maximum(y, 0, out=y)
 
 
+def leaky_relu_in_place(slope, piece=16384):
+    """``y -> y`` with its negative values times ``slope`` (from 0 to 1: the larger of y and slope * y),
+    a cache-sized piece at a time so the product never leaves the cache."""
+    def leaky(y):
+        xp = get_xp(y)
+        if not y.flags.c_contiguous:  # a view in another order: one pass over the whole array
+            return xp.maximum(y, y * slope, out=y)
+        flat = y.reshape(-1)
+        tmp = xp.empty(min(piece, flat.size), dtype=y.dtype)
+        for start in range(0, flat.size, piece):
+            part = flat[start:start + piece]
+            xp.maximum(part, xp.multiply(part, slope, out=tmp[:part.size]), out=part)
+        return y
+    return leaky
+
+
 def softmax_in_place(y):
     """Softmax over the last axis, written into ``y``."""
     xp = get_xp(y)

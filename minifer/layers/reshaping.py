@@ -1,5 +1,5 @@
-"""Padding2D (ONNX's padding modes) and ZeroPadding2D, UpSampling2D, Reshape, Permute, Concatenate, Rescaling
-and SpatialDropout2D, with Keras's arguments."""
+"""Padding2D (ONNX's padding modes) and ZeroPadding2D, UpSampling2D, CropLike, Reshape, Permute, Concatenate,
+Rescaling and SpatialDropout2D, with Keras's arguments where Keras has the layer."""
 import numbers
 
 import numpy
@@ -115,6 +115,38 @@ class UpSampling2D(Layer):
         return {**super().get_config(), "size": list(self.size), "interpolation": self.interpolation}
 
 
+class CropLike(Layer):
+    """``CropLike()([x, reference])``: ``x``'s first rows and columns, as many as ``reference`` has.
+
+    A feature pyramid upsamples a coarse map by 2 and adds it to a finer one, whose size is the
+    coarse one's doubled, or one less after a stride-2 convolution of an odd size (PyTorch's
+    nearest ``interpolate`` to the finer map's size is exactly this crop of the doubled map). The
+    size is only known when the model runs, so a Keras ``Cropping2D`` of fixed amounts cannot do it."""
+
+    def check_input_shape(self, shapes):
+        if not isinstance(shapes, list) or len(shapes) != 2 or any(len(s) != 4 for s in shapes):
+            self.shape_error(f"takes a list of two images [x, reference], got {_fmt(shapes) if shapes else shapes}")
+        if any(a is not None and b is not None and a < b for a, b in zip(shapes[0][1:3], shapes[1][1:3])):
+            self.shape_error(f"crops to the reference's rows and columns, more than x has: shapes {_fmt(shapes)}")
+
+    def compute_output_shape(self, input_shape):
+        (n, _, _, c), (_, h, w, _) = input_shape
+        return (n, h, w, c)
+
+    def call(self, inputs, training=False):
+        x, reference = inputs
+        return x[:, :reference.shape[1], :reference.shape[2]]
+
+    def onnx_nodes(self, onnx, inputs):
+        x, reference = inputs
+        size = onnx.node("Slice", [onnx.node("Shape", [reference], rank=1), onnx.ints([2]), onnx.ints([4])])
+        return onnx.node("Slice", [x, onnx.ints([0, 0]), size, onnx.ints([2, 3])])
+
+    def keras_config(self, keras3):
+        raise ValueError(f"CropLike layer '{self.name}' has no Keras counterpart (Keras's Cropping2D crops fixed "
+                         "amounts): save it as .npz or .onnx")
+
+
 class Reshape(Layer):
     """Each example to ``target_shape`` (one entry may be -1), in row-major (NHWC) order."""
 
@@ -127,8 +159,8 @@ class Reshape(Layer):
     def compute_output_shape(self, input_shape):
         known = [d for d in self.target_shape if d != -1]
         size = None if any(d is None for d in input_shape[1:]) else int(numpy.prod(input_shape[1:]))
-        if size is None:
-            return (input_shape[0], *self.target_shape)
+        if size is None:  # the -1 is known only when the model runs
+            return (input_shape[0], *(None if d == -1 else d for d in self.target_shape))
         fill = size // max(int(numpy.prod(known)), 1)
         shape = tuple(fill if d == -1 else d for d in self.target_shape)
         if int(numpy.prod(shape)) != size:

@@ -13,10 +13,10 @@ from typing import Optional, Tuple
 from .. import plot
 from ..backend import set_device
 from ..data.errors import DataError
-from .detectors import CascadeDetector
 from .plan import Segment
 from .predictor import DEFAULT_MARGIN, NonFiniteOutput, Predictor, in_file_pixels, read_photo
 from .prefetch import prefetch
+from .retinaface import RetinaFaceDetector
 from .rows import error_row, image_rows, picture_name
 from .video import Report, sample_frames
 
@@ -33,7 +33,7 @@ class RunSpec:
     input_range: Optional[Tuple[float, float]] = None
     margin: float = DEFAULT_MARGIN
     fps: float = 2.0
-    detector: object = CascadeDetector()
+    detector: object = RetinaFaceDetector()
     annotate: bool = False
     device: str = "cpu"
 

@@ -2,7 +2,8 @@
 
 A detector returns, largest first, either plain boxes ``(top, left, height, width)`` in the image's
 pixels or :class:`Face` records that add a confidence and landmarks; nothing else in the pipeline
-knows which detector runs, so a CNN detector replaces the cascade by being passed instead of it.
+knows which detector runs: RetinaFace (``retinaface.py``, the default) and scikit-image's cascade
+(here) are passed the same way.
 A detector's ``settings()`` (a JSON-able dict) is recorded with a run's results, so a resume with
 another detector is refused rather than mixed in.
 """
@@ -14,7 +15,9 @@ from ..data import detect_faces
 
 class Face(NamedTuple):
     """One detection: ``box`` (top, left, height, width) in the image's pixels; ``score`` the
-    detector's confidence and ``landmarks`` its (x, y) points, where it gives them."""
+    detector's confidence and ``landmarks`` its (x, y) points, where it gives them. The first two
+    landmarks are the eyes, image-left then image-right: the face is turned to level them before
+    the emotion model sees it."""
     box: Tuple[int, int, int, int]
     score: Optional[float] = None
     landmarks: Optional[Tuple[Tuple[float, float], ...]] = None
@@ -27,7 +30,8 @@ def as_faces(found):
 
 @dataclass(frozen=True)
 class CascadeDetector:
-    """scikit-image's LBP frontal-face cascade (``minifer.data.detect_faces``): boxes only, no scores.
+    """scikit-image's LBP frontal-face cascade (``minifer.data.detect_faces``): boxes only, no scores,
+    windows overlapping on one face merged.
     ``min_neighbours`` is how many overlapping windows a face needs (more: fewer false boxes)."""
     min_neighbours: int = 4
 

