@@ -74,10 +74,12 @@ def test_a_repeated_step_reuses_freed_memory():
     step()
     if not heap.keep_freed_memory():
         pytest.skip("glibc's malloc only (or MINIFER_KEEP_FREED_MEMORY=0)")
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    for _ in range(3):
+    faults = []
+    for _ in range(5):  # the median step: a garbage collection in one step of a long run is not the kernels'
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         step()
-    assert (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 3 < 600
+        faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+    assert sorted(faults)[2] < 600, faults
 
 
 def test_a_kernel_called_inside_a_split_runs_unsplit(restore_threads):
