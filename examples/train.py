@@ -119,12 +119,9 @@ def parse_args(argv=None, arch=None, description=__doc__, resume=True):
     if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
         p.error(f"--out {args.out}: is a file, not a folder")
     try:  # before the data and the model: a model's weights are made on the device
-        if args.device:
-            minifer.set_device(args.device)
-        else:
-            minifer.get_device()
+        minifer.set_device(args.device) if args.device else minifer.get_device()
     except (minifer.DeviceError, ValueError) as error:
-        p.error(f"{error}" if args.device else f"MINIFER_DEVICE: {error}")
+        p.error(str(error))
     if arch is not None:
         args.arch = arch
     if args.batch_size is None:
@@ -153,11 +150,10 @@ def main(argv=None, arch=None, description=__doc__):
         comm.abort(1)
 
 
-def run(args, comm=None):
+def run(args, comm):
     """Train, select on validation, test once; returns the metrics dict written to metrics.json (None
     on the processes other than rank 0, which alone writes and tests). Raises Interrupted (with the
     run folder) when Ctrl-C stopped training."""
-    comm = comm or minifer.distributed.init()
     size = args.synthetic_size
     options = {"n_train": size, "n_val": size // 5, "n_test": size // 5} if args.data == "synthetic" else {}
     if not comm.is_chief:

@@ -84,9 +84,13 @@ def set_device(device):
 
 
 def get_device():
-    """The current device: set_device's, else ``MINIFER_DEVICE``, else "cpu"."""
+    """The current device: set_device's, else ``MINIFER_DEVICE``, else "cpu" (a bad or unusable
+    ``MINIFER_DEVICE`` raises naming the variable)."""
     if _device is None:
-        set_device(os.environ.get("MINIFER_DEVICE", "cpu").lower() or "cpu")
+        try:
+            set_device(os.environ.get("MINIFER_DEVICE", "cpu").lower() or "cpu")
+        except (DeviceError, ValueError) as error:
+            raise type(error)(f"MINIFER_DEVICE: {error}") from None
     return _device
 
 

@@ -47,7 +47,7 @@ def tiled_photos(folder, count, side=160):
 
 def video_frames(count, side=160):
     """Frames of a face that moves, then synthetic faces, then a coffee cup (no face), then the face
-    again: a fifth each, the synthetic ones two."""
+    again: the face and the synthetic faces a third each, then the cup and the face a sixth each."""
     from skimage import data
     face = astronaut(side)
     synthetic = synthetic_faces(count, seed=1)[0][..., 0]

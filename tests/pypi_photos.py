@@ -11,18 +11,18 @@ import pytest
 
 from minifer.predict.wheels import cache_folder, pip_download
 
-# name: (requirement, member in the wheel, faces by eye)
+# name: (requirement, member in the wheel); the faces in them: benchmarks/detector.py
 PHOTOS = {
-    "t1": ("insightface==2.1", "insightface/data/images/t1.jpg", 6),  # six people at a poker table, 1280x886
-    "zidane": ("ultralytics==8.4.190", "ultralytics/assets/zidane.jpg", 2),  # 1280x720
-    "bus": ("ultralytics==8.4.190", "ultralytics/assets/bus.jpg", 2),  # 810x1080, faces 36-40 pixels wide
+    "t1": ("insightface==2.1", "insightface/data/images/t1.jpg"),  # six people at a poker table, 1280x886
+    "zidane": ("ultralytics==8.4.190", "ultralytics/assets/zidane.jpg"),  # 1280x720
+    "bus": ("ultralytics==8.4.190", "ultralytics/assets/bus.jpg"),  # 810x1080, faces 36-40 pixels wide
 }
 
 
 def photo(name):
     """The photo ``name`` of ``PHOTOS`` as RGB uint8, or the test skips where it cannot be fetched."""
     from PIL import Image
-    requirement, member, _ = PHOTOS[name]
+    requirement, member = PHOTOS[name]
     folder = cache_folder("test-photos")
     wheels = sorted(folder.glob(requirement.split("==")[0].replace("-", "_") + "-" +
                                 requirement.split("==")[1] + "-*.whl")) if folder.is_dir() else []

@@ -41,3 +41,9 @@ def test_a_subclass_that_changes_call_predicts_and_folds_by_its_own_call():
     expected = model(data).numpy()
     numpy.testing.assert_allclose(model.predict(data, verbose=0), expected, rtol=1e-5, atol=1e-6)
     numpy.testing.assert_allclose(model.fold_batchnorm()(data).numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_zero_padding_pads_zeros_only():
+    """A mode or value would be dropped by its Keras config on saving: refused where given."""
+    with pytest.raises(TypeError):
+        L.ZeroPadding2D(1, mode="reflect")

@@ -156,3 +156,20 @@ def test_a_subclass_that_changes_call_is_not_written_as_its_parent(tmp_path):
     x = minifer.Input((3,))
     with pytest.raises(ValueError, match="Doubled layer .* changes the call of the class it extends"):
         minifer.save(minifer.Model(x, Doubled(2)(x)), tmp_path / "m.onnx")
+
+
+def test_one_tensor_given_as_two_outputs_gets_two_names(tmp_path):
+    x = minifer.Input((4,))
+    a = L.Dense(3)(x)
+    proto = matches(minifer.Model(x, [a, a]), tmp_path / "m.onnx", 2)
+    assert [o.name for o in proto.graph.output] == [a.layer.name, a.layer.name + "_1"]
+
+
+def test_a_padded_pool_on_an_image_of_any_size(tmp_path):
+    """Explicit padding needs no image size (only ceil mode's overhang would)."""
+    x = minifer.Input((None, None, 3))
+    model = minifer.Model(x, L.MaxPooling2D(3, 2, padding=1)(x))
+    minifer.save(model, tmp_path / "m.onnx")
+    image = numpy.random.default_rng(0).random((1, 9, 7, 3), dtype=numpy.float32)
+    (got,) = run(tmp_path / "m.onnx", {model.inputs[0].layer.name: image}, False)
+    numpy.testing.assert_allclose(got, model.predict(image, verbose=0), **TOLERANCE)

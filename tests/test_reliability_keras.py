@@ -241,7 +241,8 @@ def test_keras_weights_that_are_not_finite_real_numbers_are_refused(tmp_path, va
     with pytest.raises(KerasFormatError, match=message) as error:
         eval(reader, {"minifer": minifer, "tiny": lambda: model, "path": path})
     assert str(path) in str(error.value) and "dense/bias" in str(error.value)
-    assert all(numpy.array_equal(a, b) for a, b in zip(before, model.get_weights()))  # nothing half-applied
+    if "load_weights" in reader:  # minifer.load builds a model of its own; into ``model`` nothing is half-applied
+        assert all(numpy.array_equal(a, b) for a, b in zip(before, model.get_weights()))
 
 
 def test_a_keras_member_whose_deflated_bytes_are_damaged_is_the_files_error(tmp_path):

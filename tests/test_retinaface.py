@@ -104,7 +104,7 @@ def test_the_outputs_are_onnxruntimes_on_real_photos(name, size, weights, onnxru
 
 
 def test_the_detector_finds_each_face_once(weights):
-    detector = RetinaFaceDetector(str(weights))
+    detector = RetinaFaceDetector()
     found = {name: detector(image) for name, image in photos().items()}
     found["t1"], found["coffee"] = detector(photo("t1")), detector(skimage_data.coffee())
     assert {name: len(faces) for name, faces in found.items()} == {"astronaut": 1, "grace_hopper": 1, "t1": 6,

@@ -40,12 +40,9 @@ def main(argv=None):
     predict_parser = predict.add_parser(commands, [device])
     args = parser.parse_args(predict.joined_negative_values(sys.argv[1:] if argv is None else argv))
     try:  # the flag, else MINIFER_DEVICE: either one fails here, in one line, before any work
-        if getattr(args, "device", None):
-            set_device(args.device)
-        else:
-            get_device()
+        set_device(args.device) if getattr(args, "device", None) else get_device()
     except (DeviceError, ValueError) as error:
-        parser.error(f"{error}" if getattr(args, "device", None) else f"MINIFER_DEVICE: {error}")
+        parser.error(str(error))
     if args.command == "predict":
         return predict.run(args, predict_parser)
 

@@ -6,12 +6,12 @@ debugging a shape error three layers deeper.  With ``skip_bad=True`` readers ski
 entries instead, warn once with :class:`DataWarning`, and record them in a
 :class:`LoadReport` when one is passed (counted, with the first few messages).
 """
-import os
-import stat
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from ..io.npz import FileFormatError, regular_file
 
 FER2013_HELP = (
     "FER2013 is not distributed with minifer. Download fer2013.csv from Kaggle's "
@@ -55,9 +55,9 @@ def open_regular(path):
     are refused before opening (opening a FIFO alone blocks).
     """
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            raise DataError(f"{path}: is not a regular file (a folder, FIFO or device?)")
-        return open(path, "rb")
+        return open(regular_file(path), "rb")
+    except FileFormatError as e:
+        raise DataError(str(e)) from None
     except OSError as e:
         raise DataError(f"{path}: cannot be read ({e.strerror or e})") from e
 

@@ -38,12 +38,16 @@ def to_grey_uint8(image):
         return np.asarray(Image.fromarray(np.ascontiguousarray(image[..., :3])).convert("L"))
     if image.ndim == 3:
         image = image[..., :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
-    if image.dtype != np.uint8:
-        image = np.asarray(image, np.float64)
-        if image.max(initial=0) <= 1.0:
-            image = image * 255.0
-        image = np.clip(np.rint(image), 0, 255).astype(np.uint8)
-    return image
+    return to_uint8(image)
+
+
+def to_uint8(image):
+    """``image`` as uint8 pixels: as it is if uint8, else floats in [0, 1] (no value above 1, as
+    ``minifer.data`` reads them) or in [0, 255], rounded and clipped."""
+    if image.dtype == np.uint8:
+        return image
+    image = np.asarray(image, np.float64)
+    return np.clip(np.rint(image * (255.0 if image.max(initial=0) <= 1.0 else 1.0)), 0, 255).astype(np.uint8)
 
 
 def detect_faces(image, min_neighbours=4):

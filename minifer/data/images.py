@@ -14,7 +14,7 @@ from PIL import Image, ImageOps
 from .errors import DataError
 
 MAX_PIXELS = 64 * 10**6  # 8000x8000: at most 256 MB decoded (RGBA) before shrinking
-MAX_SIDE = 1024  # faces stay >= 77 px here (the detector's 24 px at 320), plenty for 48x48 crops
+MAX_SIDE = 1024  # longest side read: RetinaFace's smallest anchor is 16 px here, and 48x48 crops need no more
 # what Pillow raises for a damaged file: mostly OSError and ValueError, but its format plugins raise
 # more (a DDS or BLP of an unknown kind NotImplementedError, a broken APNG SyntaxError, struct.error)
 DECODE_ERRORS = (Image.DecompressionBombError, OSError, ValueError, SyntaxError, RuntimeError, EOFError, struct.error,

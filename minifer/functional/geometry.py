@@ -11,7 +11,7 @@ windows it adds overhang the bottom/right, where the output is padded further.
 """
 import numbers
 
-MAX_PAD = 1 << 24  # a padding no real layer has: a larger one is a damaged file, not a model
+MAX_SIZE = 1 << 24  # a size or padding no real layer has: a larger one is a damaged file, not a model
 
 
 def check_padding(padding):
@@ -28,9 +28,9 @@ def explicit_pads(padding, what="padding"):
         pads = tuple((p, p) if isinstance(p, numbers.Integral) else tuple(p) for p in pair)
     except TypeError:
         pads = ()
-    if len(pads) != 2 or not all(len(p) == 2 and all(_size(v) for v in p) for p in pads):
+    if len(pads) != 2 or not all(len(p) == 2 and all(whole_size(v) for v in p) for p in pads):
         raise ValueError(f"{what} must be an int, (rows, cols) or ((top, bottom), (left, right)) of sizes from 0 "
-                         f"to {MAX_PAD}, got {padding!r}")
+                         f"to {MAX_SIZE}, got {padding!r}")
     return tuple(tuple(int(v) for v in p) for p in pads)
 
 
@@ -43,8 +43,9 @@ def check_pool_padding(padding, ceil_mode=False):
     return padding
 
 
-def _size(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and 0 <= value <= MAX_PAD
+def whole_size(value, low=0):
+    """Whether ``value`` is a whole number from ``low`` to ``MAX_SIZE`` (a bool is not)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and low <= value <= MAX_SIZE
 
 
 def per_axis(padding):
@@ -75,13 +76,17 @@ def pad_amounts(in_hw, kernel, strides, padding, ceil_mode=False):
     """((top, bottom), (left, right)) for an NHWC input of spatial size ``in_hw``: with explicit
     padding, ``ceil_mode``'s overhang is added after it."""
     if isinstance(padding, str):
-        if check_padding(padding) == "valid" and not ceil_mode:
+        padding = check_padding(padding)
+        if padding == "valid" and not ceil_mode:
             return (0, 0), (0, 0)
         if padding == "same":
             return tuple(same_padding(n, k, s) for n, k, s in zip(in_hw, kernel, strides))
     pads = []
     for n, k, s, axis in zip(in_hw, kernel, strides, per_axis(padding)):
         before, after = (0, 0) if isinstance(axis, str) else axis
+        if n is None and not ceil_mode:  # no overhang to add, and none to know (a size left open)
+            pads.append((before, after))
+            continue
         out = conv_output_length(n, k, s, (before, after), ceil_mode)
         pads.append((before, after + max((out - 1) * s + k - (n + before + after), 0)))
     return tuple(pads)

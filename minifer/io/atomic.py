@@ -3,7 +3,8 @@
 Write to a temporary file in the target's directory, flush and fsync it, then ``os.replace``
 it over the target (atomic on POSIX and Windows within one file system). On any error the
 temporary file is removed and the old file, if any, is untouched. A save that is killed
-cannot remove its temporary file; the next save to that folder removes stale ones. A path
+cannot remove its temporary file; a later save to that folder removes stale ones (a folder is
+swept at most once every ``SWEEP_SECONDS`` per process). A path
 that is a symlink is written through: the file it points to is replaced, the link kept.
 """
 import contextlib

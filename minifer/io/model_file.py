@@ -81,14 +81,7 @@ def load_model(path):
 def _read_header(archive):
     """The JSON header, read only after its member's header says it is a small byte string."""
     check_kind(archive.path, archive.shapes, "model")  # a weights file or checkpoint has no architecture
-    if archive.dtypes[MODEL_KEY] != numpy.uint8 or len(archive.shapes[MODEL_KEY]) != 1 \
-            or archive.shapes[MODEL_KEY][0] > MAX_CONFIG_BYTES:
-        raise archive.error(f"its config is {archive.dtypes[MODEL_KEY]} {archive.shapes[MODEL_KEY]}, "
-                            f"not UTF-8 JSON bytes (at most {MAX_CONFIG_BYTES})")
-    try:
-        header = json.loads(archive[MODEL_KEY].tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as e:
-        raise archive.error(f"its config is not JSON ({e})") from e
+    header = archive.json(MODEL_KEY, "its config", MAX_CONFIG_BYTES)
     if not isinstance(header, dict) or header.get("format_version") not in READS:
         version = header.get("format_version") if isinstance(header, dict) else None
         raise ValueError(f"{archive.path!r} has model format {version}, this minifer reads {READS}")

@@ -10,6 +10,7 @@ methods (bzip2, LZMA: a few KB can inflate to gigabytes in one step) and encrypt
 are refused: NumPy and Keras write neither.
 """
 import copy
+import json
 import math
 import os
 import stat
@@ -17,6 +18,7 @@ import zipfile
 import zlib
 from collections.abc import Mapping
 
+import numpy
 from numpy.lib import format as npy
 
 NUMERIC_KINDS = "biuf"  # bool, integers, floats: what model files hold (never objects, so never pickle)
@@ -114,6 +116,17 @@ class NpzFile(Mapping):
         view = copy.copy(self)
         view.shapes = {k: v for k, v in self.shapes.items() if k not in names}
         return view
+
+    def json(self, name, what, limit):
+        """Member ``name`` parsed as UTF-8 JSON, read only after its header says it is a byte string of
+        at most ``limit`` bytes; ``what`` names it in the error ("its config", "its state")."""
+        if self.dtypes[name] != numpy.uint8 or len(self.shapes[name]) != 1 or self.shapes[name][0] > limit:
+            raise self.error(f"{what} is {self.dtypes[name]} {self.shapes[name]}, not UTF-8 JSON bytes "
+                             f"(at most {limit})")
+        try:
+            return json.loads(self[name].tobytes().decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError) as e:
+            raise self.error(f"{what} is not JSON ({e})") from None
 
     def __getitem__(self, name):
         if name not in self.shapes:

@@ -149,7 +149,7 @@ def save_onnx(model, path, fold_batchnorm=True, opset=OPSET):
     graph_outputs = []
     for t in model.outputs:
         builder.layer = None
-        name = t.layer.name if t.layer.name not in builder._names else builder.fresh(t.layer.name)
+        name = builder.fresh(t.layer.name)  # the layer's own name where it is free
         builder.nodes.append(onnx.helper.make_node("Identity", [builder.to_minifer_order(values[t])], [name],
                                                    name=f"{name}/output"))
         graph_outputs.append(_value_info(onnx, name, t))

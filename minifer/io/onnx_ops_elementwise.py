@@ -87,9 +87,7 @@ def prelu(importer, node):
     x = importer.sym(node)
     slope = importer.per_example(node, importer.constant(node, 1, "slope"), x)
     shared = [i + 1 for i, d in enumerate(slope.shape) if d == 1]
-    out = importer.call(node, L.PReLU, x, shared_axes=shared or None)
-    importer.weights.append((out.layer, [slope]))
-    return Sym(out, x.layout)
+    return Sym(importer.call(node, L.PReLU, x, [slope], shared_axes=shared or None), x.layout)
 
 
 def softmax(name, layer_class=None):

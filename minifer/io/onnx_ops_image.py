@@ -10,6 +10,7 @@ import numpy
 from .. import layers as L
 from ..functional.geometry import same_padding
 from ..functional.resize import upsampling_taps
+from ..functional.shape import PAD_MODES
 from .onnx_context import Sym
 from .onnx_ops_shape import ints
 
@@ -201,7 +202,7 @@ def pad(importer, node):
     value = float(numpy.asarray(value).reshape(-1)[0]) if numpy.size(value) else 0.0
     if a["mode"] == "constant" and value == 0:
         return Sym(importer.call(node, L.ZeroPadding2D, x, padding=padding), "nhwc")
-    if a["mode"] not in ("constant", "reflect", "edge", "wrap"):
+    if a["mode"] not in PAD_MODES:
         raise importer.refuse(node, f"is {a['mode']!r}", "mode")
     return Sym(importer.call(node, L.Padding2D, x, padding=padding, mode=a["mode"], value=value), "nhwc")
 

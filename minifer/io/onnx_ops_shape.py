@@ -30,7 +30,7 @@ def fold(importer, node, compute):
     except TypeError:
         raise importer.refuse(node, "computes with the batch size, which is known only when the model runs") \
             from None
-    return [numpy.asarray(r) for r in result] if isinstance(result, tuple) else numpy.asarray(result)
+    return numpy.asarray(result)
 
 
 def ints(importer, node, value, what):
@@ -47,10 +47,8 @@ def constant(importer, node):
     (name, value), = node.attributes.items()
     if name == "value":
         return numpy.asarray(value)
-    if name in ("value_float", "value_int"):
-        return numpy.asarray(value, numpy.float32 if name == "value_float" else numpy.int64)
-    if name in ("value_floats", "value_ints"):
-        return numpy.asarray(value, numpy.float32 if name == "value_floats" else numpy.int64)
+    if name in ("value_float", "value_int", "value_floats", "value_ints"):
+        return numpy.asarray(value, numpy.float32 if name.startswith("value_float") else numpy.int64)
     raise importer.refuse(node, "is not a value minifer reads", name)
 
 

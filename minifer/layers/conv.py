@@ -57,15 +57,13 @@ class _Conv(Layer):
         return self.window_output_shape(input_shape, self.window, self.strides, self.padding,
                                         self.out_channels(input_shape[-1]))
 
-    def onnx_conv(self, onnx, x, weight, hint, bias=None, group=1, strides=None, dilation=None):
+    def onnx_conv(self, onnx, x, weight, hint, bias=None, group=1):
         """An ONNX Conv of ``x`` with the OIHW array ``weight`` (made from the weight ``hint`` names) and
-        this layer's padding; the bias and activation are the caller's."""
-        kernel = weight.shape[2:]
-        strides = self.strides if strides is None else strides
+        this layer's strides, dilation and padding; the bias and activation are the caller's."""
         inputs = [x, onnx.weight(self, weight, hint)] + ([onnx.weight(self, bias, "bias")] if bias is not None else [])
-        return onnx.node("Conv", inputs, kernel_shape=list(kernel), strides=list(strides), group=group,
-                         dilations=list(dilation or self.dilation_rate),
-                         **onnx.window_padding(self.padding, onnx.shape(x), self.window, strides))
+        return onnx.node("Conv", inputs, kernel_shape=list(weight.shape[2:]), strides=list(self.strides),
+                         group=group, dilations=list(self.dilation_rate),
+                         **onnx.window_padding(self.padding, onnx.shape(x), self.window, self.strides))
 
     def activation_nodes(self, onnx, y):
         return activations.onnx_activation(onnx, self.activation, y)

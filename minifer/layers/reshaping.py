@@ -6,14 +6,13 @@ import numpy
 
 from .. import functional as F
 from ..autograd import ops
-from ..functional.geometry import as_pair, explicit_pads
+from ..functional.geometry import as_pair, explicit_pads, whole_size
 from ..functional.resize import INTERPOLATIONS
 from ..functional.shape import PAD_MODES
 from .arguments import real
 from .base import Layer, _fmt
 from .core import Dropout
 
-MAX_SIZE = 1 << 24  # a size no real layer reaches: a larger one is a damaged file, not a model
 
 
 class Padding2D(Layer):
@@ -76,7 +75,7 @@ class ZeroPadding2D(Padding2D):
     """Keras's: zeros around each image."""
 
     def __init__(self, padding=1, **kwargs):
-        super().__init__(padding, **kwargs)
+        super().__init__(padding, "constant", 0.0, **kwargs)
 
     def get_config(self):
         return {**Layer.get_config(self), "padding": [list(p) for p in self.padding]}
@@ -153,7 +152,7 @@ class Reshape(Layer):
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
         self.target_shape = tuple(target_shape)
-        if not all(d == -1 or _size(d) for d in self.target_shape) or self.target_shape.count(-1) > 1:
+        if not all(d == -1 or whole_size(d, 1) for d in self.target_shape) or self.target_shape.count(-1) > 1:
             raise ValueError(f"Reshape target_shape must hold positive sizes and at most one -1, got {target_shape!r}")
 
     def compute_output_shape(self, input_shape):
@@ -279,6 +278,3 @@ class SpatialDropout2D(Dropout):
         config.pop("trainable", None)  # Keras 3's SpatialDropout2D refuses the argument every other layer takes
         return type(self).__name__, config
 
-
-def _size(value, low=1):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and low <= value <= MAX_SIZE

@@ -54,6 +54,11 @@ def retinaface(name="retinaface"):
         return Model(inputs, outputs, name=name)
 
 
+def preprocess(rgb):
+    """The network's input for an (H, W, 3) RGB image: a batch of one, BGR minus ``MEAN_BGR``."""
+    return rgb[None, :, :, ::-1].astype(numpy.float32) - numpy.asarray(MEAN_BGR, numpy.float32)
+
+
 def _conv(x, filters, size, name, strides=1, activation=True):
     if strides > 1:  # PyTorch's padding of 1 on every side
         x = Conv2D(filters, size, strides=strides, name=name)(ZeroPadding2D(1)(x))

@@ -103,11 +103,11 @@ class Predictor:
 
 
 def check_margin(margin):
-    """``margin`` if it is a number from 0 to ``MAX_MARGIN`` (NaN, inf or 1e6 crop nonsense or a huge square)."""
+    """A ValueError unless ``margin`` is a number from 0 to ``MAX_MARGIN`` (NaN, inf or 1e6 crop nonsense
+    or a huge square)."""
     if isinstance(margin, bool) or not isinstance(margin, numbers.Real) or not 0 <= margin <= MAX_MARGIN:
         raise ValueError(f"the margin must be a number from 0 to {MAX_MARGIN:g} (a fraction of the face box "
                          f"per side), got {margin!r}")
-    return margin
 
 
 def read_photo(path):

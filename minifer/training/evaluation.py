@@ -15,9 +15,8 @@ from ..backend import to_numpy
 from . import losses, optimizers
 from . import metrics as keras_metrics
 from .adapters import adapt
-from .source import BatchSource
 from .distribute import SOLO
-from .structure import is_nested, length, ordered, take
+from .structure import is_nested, length, ordered
 
 INFERENCE_BATCH_SIZE = 256  # evaluate/predict with batch_size=None: the results do not depend on it
 
@@ -170,16 +169,11 @@ class Evaluator:
         source = adapt(x, y, sample_weight, batch_size, steps=steps)
         steps_known = source.steps()
         owned = range(comm.rank, steps_known or 0, comm.size)  # the batch numbers this process computes
-        batches = enumerate(source.epoch(0))
-        if isinstance(source, BatchSource) and comm.size > 1:  # arrays: take only this process's batches
-            mine = _rows_of(owned, batch_size, source.n)
-            batches = zip(owned, adapt(take(x, mine), take(y, mine), _taken(sample_weight, mine), batch_size).epoch(0)
-                          if len(mine) else ())
         bar = progress(total=len(owned) if steps_known else None, desc="evaluate", unit="batch", leave=False,
                        disable=verbosity(verbose) != 1 or not comm.is_chief)
         rows = []  # per batch: its index, loss * samples, the metric sums, samples
         with no_grad():
-            for b, (xb, yb, wb) in batches:
+            for b, (xb, yb, wb) in enumerate(source.epoch(0)):
                 if b % comm.size == comm.rank:
                     loss, batch_sums = self._loss(xb, yb, wb, training=False)
                     rows.append([b, float(loss.data) * length(xb), *batch_sums, length(xb)])
@@ -221,12 +215,3 @@ def verbosity(verbose):
         raise ValueError(f'verbose must be 0, 1, 2 or "auto", got {verbose!r}')
     return int(verbose)
 
-
-def _rows_of(batches, batch_size, n):
-    """The sample numbers of the given batches of ``batch_size`` over ``n`` samples, in order."""
-    return numpy.concatenate([numpy.arange(b * batch_size, min((b + 1) * batch_size, n)) for b in batches] or
-                             [numpy.zeros(0, int)])
-
-
-def _taken(weights, rows):
-    return None if weights is None else numpy.asarray(weights)[rows]

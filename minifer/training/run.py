@@ -53,7 +53,7 @@ class TrainingRun:
         if not self.comm.is_chief:
             return
         state = {"epoch": self.epoch, "batch": self.batch, "running": list(self.running), "processes": self.comm.size,
-                 "layer_random": {layer.name: layer.rng.bit_generator.state for layer in _seeded(self.model)},
+                 "layer_random": self._generators(),
                  "callbacks": [{"class": type(cb).__name__, "state": cb.state_dict()} for cb in self.callbacks]}
         arrays = {f"callbacks/{i}/{k}": a for i, cb in enumerate(self.callbacks) for k, a in cb.arrays().items()}
         save_checkpoint(path, self.model, self.model.optimizer, state, arrays)
@@ -95,14 +95,17 @@ class TrainingRun:
             self._restore(before)
             raise checkpoint.error(f"its training state cannot be applied ({type(e).__name__}: {e})") from None
 
+    def _generators(self):
+        return {layer.name: layer.rng.bit_generator.state for layer in layers_with(self.model, "rng")}
+
     def _set_generators(self, layers):
-        for layer in _seeded(self.model):  # a Dropout(seed=...) draws from a generator of its own
+        for layer in layers_with(self.model, "rng"):  # a Dropout(seed=...) draws from a generator of its own
             if layer.name in layers:
                 layer.rng.bit_generator.state = layers[layer.name]
 
     def _snapshot(self):
         """Everything ``restore`` changes, to put back if it fails halfway."""
-        layers = {layer.name: layer.rng.bit_generator.state for layer in _seeded(self.model)}
+        layers = self._generators()
         return (self.model._snapshot(), [(copy.deepcopy(cb.state_dict()), cb.arrays()) for cb in self.callbacks],
                 layers, (self.epoch, self.batch, self.running))
 
@@ -116,9 +119,10 @@ class TrainingRun:
         self.advance(*position)
 
 
-def _seeded(layer):
-    """Every layer in ``layer`` (nested models included) with a random generator of its own."""
-    found = [layer] if getattr(layer, "rng", None) is not None else []
+def layers_with(layer, attribute):
+    """Every layer in ``layer`` (itself, then nested models' layers, in order) whose ``attribute`` is
+    set: "rng" (a generator of its own), "moving_variance" (moving statistics)."""
+    found = [layer] if getattr(layer, attribute, None) is not None else []
     for sub in layer.sublayers():
-        found += _seeded(sub)
+        found += layers_with(sub, attribute)
     return found

@@ -3,9 +3,9 @@ and predict are in ``evaluation.py``).
 
 ``Trainer`` is the half of ``minifer.Model`` that trains: it needs only a model's call,
 weights and losses, so it sits below the Model class that inherits it (Keras's own layout).
-A batch's randomness (shuffle order, augmentation) comes from the data source's (seed, epoch)
-generator and dropout's from the run's own generator; a checkpoint stores the run
-(``run.py``), so a resumed fit continues bit for bit.
+A batch's randomness (shuffle order, augmentation) comes from the data source's generators of
+(seed, epoch) and of the step's position, and dropout's from a generator of the step's position
+and rank; a checkpoint stores the run (``run.py``), so a resumed fit continues bit for bit.
 """
 import math
 import time
@@ -17,13 +17,13 @@ from .. import functional as F
 from .. import random
 from ..autograd import no_grad
 from ..backend import get_xp, to_numpy
-from .adapters import PRECISE_BN_IMAGES, adapt, unpack
+from .adapters import PRECISE_BN_IMAGES, adapt, streamed, unpack
 from .arguments import check_fit_arguments
 from .distribute import (SOLO, agree, average, broadcast_weights, check_same_weights, one_voice, reduce_step,
                          sum_in_order)
 from .evaluation import Evaluator, format_logs, progress, verbosity, write_line
 from .interrupt import StopOnInterrupt, interrupted
-from .run import TrainingRun
+from .run import TrainingRun, layers_with
 from .source import BatchSource
 from .structure import leaves, length, take
 
@@ -113,7 +113,7 @@ class Trainer(Evaluator):
         if n == 0:
             return
         chosen = numpy.sort(numpy.random.default_rng(0).permutation(length(x))[:n])
-        moving = [(layer.moving_mean, layer.moving_variance) for layer in _with_statistics(self)]
+        moving = [(layer.moving_mean, layer.moving_variance) for layer in layers_with(self, "moving_variance")]
         reduce = None if comm.size == 1 else lambda totals: sum_in_order(comm, totals)
         with no_grad(), F.population_statistics(moving, reduce):
             for b, s in enumerate(range(0, n, batch_size)):  # whole batches, dealt out: one process's batches
@@ -153,13 +153,13 @@ class Trainer(Evaluator):
         verbose = verbosity(verbose) * comm.is_chief
         check_fit_arguments(batch_size, epochs, initial_epoch, steps_per_epoch, validation_steps,
                             validation_batch_size, validation_freq, class_weight, sample_weight)
-        if resume is not None and _streamed(x):
-            warnings.warn("resuming from a generator is not exact: a generator cannot be read again from the start, "
-                          "so the resumed run trains on the batches it gives from now on; give arrays, a "
-                          "BatchSource or a Sequence for an exact resume", stacklevel=2)
         if validation_split and validation_data is None:
             x, y, sample_weight, validation_data = _split(x, y, sample_weight, validation_split)
         source = adapt(x, y, sample_weight, batch_size, shuffle, seed, class_weight, augmenter, steps_per_epoch)
+        if resume is not None and streamed(source):
+            warnings.warn("resuming from a generator is not exact: a generator cannot be read again from the start, "
+                          "so the resumed run trains on the batches it gives from now on; give arrays, a "
+                          "BatchSource or a Sequence for an exact resume", stacklevel=2)
         run = TrainingRun(self, callbacks, seed, comm)
         self.history = run.history  # a resumed fit reloads the earlier epochs into it
         self.stop_training = self.interrupted = False
@@ -208,7 +208,8 @@ class Trainer(Evaluator):
         if precise_bn:
             self.recompute_batchnorm(source.images(PRECISE_BN_IMAGES), distribute=comm)
         else:  # each process's moving averages saw its own batches: keep their mean everywhere
-            average(comm, [t for layer in _with_statistics(self) for t in (layer.moving_mean, layer.moving_variance)])
+            average(comm, [t for layer in layers_with(self, "moving_variance")
+                           for t in (layer.moving_mean, layer.moving_variance)])
         if validation_data is not None and _validation_due(epoch, validation_freq):
             vx, vy, vw = unpack(validation_data)
             val = self.evaluate(vx, vy, validation_batch_size, verbose=0, sample_weight=vw, steps=validation_steps,
@@ -276,21 +277,8 @@ def _split(x, y, sample_weight, fraction):
     return take(x, head), take(y, head), weights[0], (take(x, tail), take(y, tail), weights[1])
 
 
-def _streamed(x):
-    """Whether ``fit`` reads ``x`` as a stream (a generator or iterator), which no resume can replay."""
-    return not (isinstance(x, BatchSource) or hasattr(x, "shape") or isinstance(x, (list, tuple, dict))
-                or (hasattr(x, "__getitem__") and hasattr(x, "__len__")))
-
 
 def _validation_due(epoch, freq):
     """Keras's validation_freq: every ``freq`` epochs, or the (1-based) epochs listed."""
     return (epoch + 1) % freq == 0 if isinstance(freq, int) else epoch + 1 in freq
 
-
-def _with_statistics(model):
-    """Every layer of ``model`` (nested models included) with moving statistics, in the model's order."""
-    found = []
-    for layer in model.layers:
-        found += _with_statistics(layer) if layer.sublayers() else (
-            [layer] if getattr(layer, "moving_variance", None) is not None else [])
-    return found
